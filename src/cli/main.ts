@@ -1,0 +1,37 @@
+// The CLI: declares the commands and is the only place that exits the process.
+import { Command, CommanderError } from 'commander';
+import { BotwardenError, ExitCode, describeError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+/** Build the command tree. Each command module adds itself. */
+export function buildProgram(): Command {
+  const program = new Command('botwarden')
+    .description('Run a Telegram bot as exactly one live instance: no 409 Conflict, no lost update.')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+/** Parse argv, run the command, and exit with its documented code. */
+export async function runMain(argv: readonly string[]): Promise<never> {
+  const program = buildProgram();
+  let code: number;
+  try {
+    await program.parseAsync([...argv]);
+    code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    code = exitCodeFor(err);
+  }
+  process.exit(code);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with code 0; usage errors were already printed by commander.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  process.stderr.write(`botwarden: ${describeError(err)}\n`);
+  if (err instanceof BotwardenError) return err.exitCode;
+  return ExitCode.internal;
+}
