@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { BotwardenError, ExitCode, describeError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 /** Build the command tree. Each command module adds itself. */
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerDoctorCommand(program);
   return program;
 }
 
