@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BotwardenError, ExitCode, describeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerServiceCommand } from './commands/service.js';
 
 /** Build the command tree. Each command module adds itself. */
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDoctorCommand(program);
+  registerServiceCommand(program);
   return program;
 }
 
