@@ -1,11 +1,22 @@
 // `botwarden doctor`: explain what stands between this bot and exactly one live poller; changes nothing.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ExitCode } from '../../errors.js';
+import { BotwardenError, ExitCode } from '../../errors.js';
+import { createDoctorApi } from '../../doctor/api.js';
+import { runDoctor, type DoctorDeps } from '../../doctor/checks.js';
 import { allHealthy, renderFindings, renderFindingsJson, type Finding } from '../../doctor/findings.js';
+import { findLocalProcessesProc } from '../../doctor/local-processes.js';
+import type { ProbeMode } from '../../doctor/probe.js';
 import { scanFindings, scanForTokens } from '../../doctor/scan.js';
+import { readApiRoot, readTokenSource } from '../../doctor/token-source.js';
+import type { LeaseBackend } from '../../lease/types.js';
 
 interface DoctorCliOptions {
   scan?: string;
+  tokenFile?: string;
+  apiRoot?: string;
+  lease?: string;
+  stateDir?: string;
+  probe?: ProbeMode;
   json?: boolean;
   maxFileSize?: number;
   gitignore?: boolean;
@@ -21,7 +32,16 @@ export function registerDoctorCommand(program: Command): void {
       new Option('--max-file-size <bytes>', '--scan: skip files larger than this many bytes').default(2 * 1024 * 1024).argParser(parseBytes),
     )
     .option('--no-gitignore', '--scan: also search files that .gitignore excludes')
-    .option('--json', 'print the findings as a JSON array [{id, ok, cause, fix, pid?}]');
+    .option('--json', 'print the findings as a JSON array [{id, ok, cause, fix, pid?}]')
+    .option('--token-file <path>', 'file holding the bot token (default: BOT_TOKEN / TELEGRAM_BOT_TOKEN)')
+    .option('--api-root <url>', 'Bot API root (default: BOTWARDEN_API_ROOT or https://api.telegram.org)')
+    .option('--lease <url>', 'also show who holds the lease: file:, redis://…, postgres://…')
+    .option('--state-dir <dir>', "this host's botwarden state directory (for a file: lease)")
+    .addOption(
+      new Option('--probe <mode>', 'other-poller probe: active (1 s long poll; a bare grammY/Telegraf poller gets one 409), safe, off')
+        .choices(['active', 'safe', 'off'])
+        .default('active'),
+    );
   cmd.action(async (opts: DoctorCliOptions) => {
     let findings: Finding[];
     if (opts.scan !== undefined) {
@@ -30,12 +50,57 @@ export function registerDoctorCommand(program: Command): void {
         respectGitignore: opts.gitignore !== false,
       });
       findings = scanFindings(result, opts.scan);
-    } else {
-      findings = [];
+      process.stdout.write(opts.json ? renderFindingsJson(findings) : renderFindings(findings));
+      process.exitCode = allHealthy(findings) ? ExitCode.ok : ExitCode.failure;
+      return;
     }
-    process.stdout.write(opts.json ? renderFindingsJson(findings) : renderFindings(findings));
-    process.exitCode = allHealthy(findings) ? ExitCode.ok : ExitCode.failure;
+    const token = readTokenSource(opts.tokenFile);
+    if (!token) {
+      throw new BotwardenError('NO_TOKEN', 'doctor: no bot token', {
+        exit: 'usage',
+        hint: 'export BOT_TOKEN=<token from @BotFather>, or pass --token-file PATH',
+      });
+    }
+    const deps: DoctorDeps = { api: createDoctorApi(readApiRoot(opts.apiRoot), token), findLocalProcesses: findLocalProcessesProc };
+    let lease: LeaseBackend | undefined;
+    if (opts.lease) {
+      lease = await openLease(opts.lease, opts.stateDir);
+      if (lease) {
+        const backend = lease;
+        deps.leaseHolder = (botId) => backend.holder(botId);
+        deps.leaseDescription = backend.description;
+      }
+    }
+    const ac = new AbortController();
+    const onSignal = (): void => ac.abort(new BotwardenError('INTERRUPTED', 'doctor: interrupted'));
+    process.once('SIGINT', onSignal);
+    try {
+      const report = await runDoctor(deps, { token, probe: opts.probe ?? 'active', signal: ac.signal });
+      if (opts.lease && !lease) {
+        report.findings.push({ id: 'lease', ok: true, cause: `lease not checked: this build has no lease backends yet (${opts.lease})` });
+      }
+      process.stdout.write(opts.json ? renderFindingsJson(report.findings) : renderFindings(report.findings));
+      process.exitCode = report.exitCode;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      await lease?.close();
+    }
   });
+}
+
+/** Open the lease backend read-only through `src/lease`'s factory, when that module is present in this build. */
+async function openLease(url: string, stateDir: string | undefined): Promise<LeaseBackend | undefined> {
+  const modulePath = '../../lease/index.js';
+  let mod: { createLeaseBackend?: (url: string, opts: { stateDir?: string }) => LeaseBackend | Promise<LeaseBackend> };
+  try {
+    mod = (await import(modulePath)) as typeof mod;
+  } catch {
+    return undefined;
+  }
+  if (typeof mod.createLeaseBackend !== 'function') return undefined;
+  const backend = await mod.createLeaseBackend(url, stateDir ? { stateDir } : {});
+  await backend.open();
+  return backend;
 }
 
 function parseBytes(value: string): number {

@@ -1,7 +1,6 @@
 // `botwarden service install|uninstall`: write (or print) a systemd unit / launchd plist / Windows task for `botwarden run`.
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BotwardenError } from '../../errors.js';
+import { readTokenSource } from '../../doctor/token-source.js';
 import { planServiceInstall, uninstallService, writeServiceFiles } from '../../service/install.js';
 import { forwardedRunArgs } from '../../service/run-args.js';
 import type { ServicePlatform } from '../../service/spec.js';
@@ -26,7 +25,7 @@ export function registerServiceCommand(program: Command): void {
     .option('--no-keep-path', "do not copy this shell's PATH into the service environment");
   install.action(async (command: string[], opts: Record<string, unknown>, cmd: Command) => {
     const plan = planServiceInstall({
-      token: readToken(opts['tokenFile'] as string | undefined),
+      token: readTokenSource(opts['tokenFile'] as string | undefined),
       command,
       runArgs: forwardedRunArgs(cmd, SERVICE_ONLY),
       ...(opts['platform'] ? { platform: opts['platform'] as ServicePlatform } : {}),
@@ -60,7 +59,7 @@ export function registerServiceCommand(program: Command): void {
   uninstall.action(async (opts: Record<string, unknown>) => {
     const name = opts['name'] as string | undefined;
     const result = await uninstallService({
-      ...(name ? { name } : { token: readToken(opts['tokenFile'] as string | undefined) }),
+      ...(name ? { name } : { token: readTokenSource(opts['tokenFile'] as string | undefined) }),
       ...(opts['platform'] ? { platform: opts['platform'] as ServicePlatform } : {}),
       userService: opts['user'] === true,
       ...(opts['unitDir'] ? { unitDir: opts['unitDir'] as string } : {}),
@@ -105,19 +104,4 @@ function parseMs(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected milliseconds ≥ 0, got ${JSON.stringify(v)}`);
   return n;
-}
-
-/** The token as `run` reads it: --token-file, else BOT_TOKEN / TELEGRAM_BOT_TOKEN. (Moves to src/config when it lands.) */
-function readToken(tokenFile: string | undefined): string | undefined {
-  if (tokenFile !== undefined) {
-    try {
-      return readFileSync(tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw new BotwardenError('TOKEN_FILE', `--token-file: ${tokenFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-        exit: 'usage',
-        cause: err,
-      });
-    }
-  }
-  return process.env['BOT_TOKEN'] || process.env['TELEGRAM_BOT_TOKEN'] || undefined;
 }

@@ -1,0 +1,233 @@
+// `botwarden doctor`: the checks in order (token → getMe → webhook → local processes → lease → other poller). Read-only.
+import { ExitCode } from '../errors.js';
+import type { LeaseRecord } from '../lease/types.js';
+import { botIdOf, redactKnown } from '../util/redact.js';
+import type { DoctorApi } from './api.js';
+import type { Finding } from './findings.js';
+import type { LocalProcess, LocalProcessFinder } from './local-processes.js';
+import { probeForPoller, type ProbeMode } from './probe.js';
+
+/** What the doctor calls; each piece can be swapped (tests, other modules as they land). */
+export interface DoctorDeps {
+  api: DoctorApi;
+  /** Finds this host's processes holding the token; absent = not checked. */
+  findLocalProcesses?: LocalProcessFinder;
+  /** The lease holder for a bot (only when `--lease` was given); rejects when the backend is unreachable. */
+  leaseHolder?: (botId: number) => Promise<LeaseRecord | null>;
+  /** Where the lease lives, for messages (no password). */
+  leaseDescription?: string;
+}
+
+export interface DoctorOptions {
+  /** The bot token; required. */
+  token: string;
+  /** `active` (default), `safe` or `off`: see probe.ts for what each may disturb. */
+  probe?: ProbeMode;
+  /** Aborts the checks (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** The findings, and the exit code: 0 healthy, 1 problem found, 3 bad token, 4 API unreachable, 6 lease unreachable. */
+export interface DoctorReport {
+  findings: Finding[];
+  exitCode: number;
+}
+
+interface WebhookInfo {
+  url: string;
+  pending_update_count: number;
+  last_error_date?: number;
+  last_error_message?: string;
+}
+
+/** Run every check; stops early only when the token or the API make the rest meaningless. */
+export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<DoctorReport> {
+  const findings: Finding[] = [];
+  const api = deps.api;
+  const token = opts.token;
+  const signal = opts.signal;
+  const callOpts = signal ? { signal } : {};
+  const clean = (s: string): string => redactKnown(s, [token]);
+  const finish = (exitCode?: number): DoctorReport => ({
+    findings,
+    exitCode: exitCode ?? (findings.every((f) => f.ok) ? ExitCode.ok : ExitCode.failure),
+  });
+
+  // 1. Token format.
+  const botId = botIdOf(token);
+  if (botId === undefined) {
+    findings.push({
+      id: 'token-format',
+      ok: false,
+      cause: 'the token is not of the form <bot id>:<secret> (digits, a colon, then 35 letters, digits, _ or -)',
+      fix: 'copy the token again from @BotFather (/mybots → API Token) and export BOT_TOKEN=<token>, or put it alone in a --token-file',
+    });
+    return finish(ExitCode.badToken);
+  }
+  findings.push({ id: 'token-format', ok: true, cause: `token format is valid (bot id ${botId})`, botId });
+
+  // 2. getMe: does Telegram accept the token?
+  const me = await api.call<{ id: number; username?: string }>('getMe', {}, callOpts);
+  if (me.kind === 'unreachable') {
+    findings.push({
+      id: 'api-unreachable',
+      ok: false,
+      cause: `cannot reach the Bot API at ${api.apiRoot}: ${clean(me.reason)}`,
+      fix: 'check the network, a proxy or firewall, and --api-root / BOTWARDEN_API_ROOT; then run `botwarden doctor` again',
+    });
+    return finish(ExitCode.apiUnreachable);
+  }
+  if (me.kind === 'refused') {
+    const rejected = me.status === 401 || me.status === 404;
+    findings.push({
+      id: rejected ? 'token-rejected' : 'getme-failed',
+      ok: false,
+      cause: rejected
+        ? `Telegram rejected the token for bot ${botId} (${me.status} ${me.description}): it is wrong, or was revoked in @BotFather`
+        : `getMe failed: ${me.status} ${me.description}`,
+      fix: rejected
+        ? 'get the current token from @BotFather (/mybots → API Token), export BOT_TOKEN=<token>, then run `botwarden doctor` again'
+        : 'wait and run `botwarden doctor` again; if it persists, check --api-root',
+      botId,
+    });
+    return finish(rejected ? ExitCode.badToken : ExitCode.apiUnreachable);
+  }
+  if (me.result.id !== botId) {
+    findings.push({
+      id: 'token-id-mismatch',
+      ok: false,
+      cause: `the token says bot ${botId} but getMe answered bot ${me.result.id}`,
+      fix: 'copy the token again from @BotFather; check --api-root points at the real Bot API',
+      botId,
+    });
+  } else {
+    findings.push({ id: 'token', ok: true, cause: `token accepted: @${me.result.username ?? '?'} (id ${botId})`, botId });
+  }
+
+  // 3. Webhook: a set webhook makes every getUpdates answer 409 (cause #6 in bot-api-semantics §13).
+  const wh = await api.call<WebhookInfo>('getWebhookInfo', {}, callOpts);
+  let pending = 0;
+  let webhookSet = false;
+  if (wh.kind !== 'ok') {
+    findings.push({
+      id: 'webhook-unknown',
+      ok: false,
+      cause: `getWebhookInfo failed: ${wh.kind === 'refused' ? `${wh.status} ${wh.description}` : wh.reason}`,
+      fix: 'run `botwarden doctor` again; if it persists, check --api-root',
+    });
+  } else {
+    pending = wh.result.pending_update_count ?? 0;
+    const lastError = wh.result.last_error_message
+      ? `; last delivery error: "${clean(wh.result.last_error_message)}"${wh.result.last_error_date ? ` at ${new Date(wh.result.last_error_date * 1000).toISOString()}` : ''}`
+      : '';
+    if (wh.result.url) {
+      webhookSet = true;
+      findings.push({
+        id: 'webhook-set',
+        ok: false,
+        cause: `a webhook is set (${clean(wh.result.url)}, ${pending} pending${lastError}): every getUpdates gets 409 "can't use getUpdates method while webhook is active"`,
+        fix: `\`botwarden run\` removes it at start (keeping updates); to do it now: curl -s "${api.apiRoot}/bot$BOT_TOKEN/deleteWebhook?drop_pending_updates=false"`,
+      });
+    } else {
+      findings.push({ id: 'webhook', ok: true, cause: `no webhook set (polling mode); ${pending} update(s) pending${lastError}` });
+    }
+  }
+
+  // 4. Local processes holding the token.
+  let managedHere: LocalProcess[] = [];
+  if (deps.findLocalProcesses) {
+    const procs = await deps.findLocalProcesses(token);
+    if (procs === undefined) {
+      findings.push({ id: 'local-processes', ok: true, cause: `local processes not inspected on ${process.platform} (Linux only for now)` });
+    } else {
+      managedHere = procs.filter((p) => p.managed);
+      for (const p of procs) {
+        const cmd = clean(p.command).slice(0, 160);
+        if (p.managed) {
+          findings.push({ id: 'local-process-managed', ok: true, cause: `pid ${p.pid} holds this token under botwarden${p.instanceId ? ` (instance ${p.instanceId})` : ''}: ${cmd}`, pid: p.pid });
+        } else {
+          findings.push({
+            id: 'local-process',
+            ok: false,
+            cause: `pid ${p.pid} holds this token and is not run by botwarden (a forgotten or second copy of the bot polls → 409): ${cmd}`,
+            fix: `stop it: kill ${p.pid}   (or let \`botwarden run --takeover -- <command>\` stop it for you)`,
+            pid: p.pid,
+          });
+        }
+      }
+      if (procs.length === 0) findings.push({ id: 'local-processes', ok: true, cause: 'no other process on this host holds this token' });
+    }
+  }
+
+  // 5. Lease holder (only with --lease).
+  if (deps.leaseHolder) {
+    const where = deps.leaseDescription ?? 'the lease backend';
+    try {
+      const h = await deps.leaseHolder(botId);
+      findings.push(
+        h
+          ? {
+              id: 'lease',
+              ok: true,
+              cause: `lease for bot ${botId} in ${where}: held by instance ${h.instanceId} on ${h.host} (pid ${h.pid}), fence ${h.fence}, expires in ${Math.max(0, Math.round((h.expiresAt - Date.now()) / 1000))} s`,
+            }
+          : { id: 'lease', ok: true, cause: `lease for bot ${botId} in ${where}: free (no botwarden leader is running)` },
+      );
+    } catch (err) {
+      findings.push({
+        id: 'lease-unreachable',
+        ok: false,
+        cause: `cannot read the lease from ${where}: ${clean(err instanceof Error ? err.message : String(err))}`,
+        fix: 'check that the backend runs and the --lease URL is right (host, port, password, database)',
+      });
+      return finish(ExitCode.leaseUnreachable);
+    }
+  }
+
+  // 6. Another poller? (probe.ts explains why the probe can neither confirm nor drop an update.)
+  const mode = opts.probe ?? 'active';
+  if (mode === 'off') {
+    findings.push({ id: 'poller', ok: true, cause: 'other-poller probe skipped (--probe off)' });
+  } else if (webhookSet) {
+    findings.push({ id: 'poller', ok: true, cause: 'other-poller probe skipped: a webhook is set, so nobody can poll (see above)' });
+  } else {
+    // A botwarden instance on this host polls for this bot: do not abort its poll (its gateway would count a 409).
+    const effective = managedHere.length > 0 ? 'safe' : mode;
+    const r = await probeForPoller(api, effective, pending, signal);
+    const localUnmanaged = findings.filter((f) => f.id === 'local-process');
+    if (r.verdict === 'poller') {
+      if (managedHere.length > 0 && localUnmanaged.length === 0) {
+        findings.push({ id: 'poller', ok: true, cause: `getUpdates is being polled, by botwarden on this host (pid ${managedHere.map((p) => p.pid).join(', ')}) (${clean(r.how)})` });
+      } else if (localUnmanaged.length > 0) {
+        findings.push({
+          id: 'poller-active',
+          ok: false,
+          cause: `another getUpdates poller is active (${clean(r.how)}); likely pid ${localUnmanaged.map((f) => f.pid).join(', ')} above`,
+          fix: `stop it (kill ${localUnmanaged.map((f) => f.pid).join(' ')}) and run the bot only through \`botwarden run -- <command>\``,
+        });
+      } else {
+        findings.push({
+          id: 'poller-active',
+          ok: false,
+          cause: `another getUpdates poller is active for bot ${botId}, not on this host (${clean(r.how)}): a second copy (another server, a container, a dev laptop) or a leaked token`,
+          fix: 'stop the other copy, or run every copy as `botwarden run --lease redis://… -- <command>` so only one polls; cannot find it? revoke the token in @BotFather (/revoke)',
+        });
+      }
+    } else if (r.verdict === 'webhook') {
+      findings.push({
+        id: 'webhook-set',
+        ok: false,
+        cause: `a webhook was set while the doctor ran (${clean(r.how)})`,
+        fix: `curl -s "${api.apiRoot}/bot$BOT_TOKEN/deleteWebhook?drop_pending_updates=false"`,
+      });
+    } else if (r.verdict === 'waiting') {
+      findings.push({ id: 'poller', ok: true, cause: `no poller is consuming updates: ${r.pending} update(s) wait for the bot (kept up to 24 h)` });
+    } else if (r.verdict === 'none') {
+      const note = effective === 'safe' && mode === 'active' ? ' (only the safe probe: botwarden polls here)' : '';
+      findings.push({ id: 'poller', ok: true, cause: `no other getUpdates poller detected${note} (${clean(r.how)})` });
+    } else {
+      findings.push({ id: 'poller-unknown', ok: false, cause: `could not tell whether another poller is active: ${clean(r.how)}`, fix: 'run `botwarden doctor` again' });
+    }
+  }
+  return finish();
+}
