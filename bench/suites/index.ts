@@ -1,0 +1,6 @@
+// The suites `npm run bench` runs, in order.
+import type { Suite } from '../lib/suite.js';
+import { restartSuite } from './restart.js';
+
+/** Every suite, in run order (`--only` picks by id). */
+export const SUITES: Suite[] = [restartSuite];
