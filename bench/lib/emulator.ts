@@ -41,11 +41,14 @@ export interface BenchEmulator {
 
 /** Why the emulator cannot be started, or undefined when it can. */
 export async function emulatorMissing(): Promise<string | undefined> {
-  if (await hasEmulatorCommand()) return undefined;
+  if (!process.env.BENCH_EMULATOR_MODULE && (await hasEmulatorCommand())) return undefined;
   return moduleCandidate() ? undefined : 'emulator not built yet';
 }
 
+/** BENCH_EMULATOR_MODULE=path overrides everything: a module exporting startEmulator() (to check the harness). */
 function moduleCandidate(): string | undefined {
+  const override = process.env.BENCH_EMULATOR_MODULE;
+  if (override) return path.resolve(override);
   for (const rel of ['src/emulator/index.ts', 'src/emulator/server.ts', 'src/emulator/emulator.ts']) {
     const p = path.join(ROOT, rel);
     if (existsSync(p)) return p;
@@ -57,7 +60,7 @@ function moduleCandidate(): string | undefined {
 export async function startBenchEmulator(): Promise<BenchEmulator> {
   let url: string;
   let closeFn: () => Promise<void>;
-  if (await hasEmulatorCommand()) {
+  if (!process.env.BENCH_EMULATOR_MODULE && (await hasEmulatorCommand())) {
     const proc: Proc = startProc(process.execPath, [BOTWARDEN_BIN, 'emulator', '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT });
     try {
       const m = await proc.waitFor(/(http:\/\/127\.0\.0\.1:\d+)/, 15_000);
