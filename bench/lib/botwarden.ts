@@ -6,8 +6,8 @@ import { runCmd, startProc, type Proc } from './proc.js';
 
 /** Repository root (bench/lib → ../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built executable the benchmarks run. */
-export const BOTWARDEN_BIN = path.join(ROOT, 'dist', 'bin', 'botwarden.js');
+/** The built executable the benchmarks run; BENCH_BOTWARDEN_BIN=path measures another build (e.g. a release). */
+export const BOTWARDEN_BIN = process.env.BENCH_BOTWARDEN_BIN ? path.resolve(process.env.BENCH_BOTWARDEN_BIN) : path.join(ROOT, 'dist', 'bin', 'botwarden.js');
 /** Shown in botwarden's column while `botwarden run` is not in the build. */
 export const RUN_NA = 'run not built yet';
 
