@@ -20,7 +20,7 @@ export const footprintSuite: Suite = {
   title: 'Supervisor footprint',
   budgetMs: 120_000,
   run: async (ctx) => {
-    const windowMs = ctx.quick ? 2000 : 5000;
+    const windowMs = ctx.quick ? 2000 : 4000;
     const results = new Map<string, Footprint | string>();
     let emu: BenchEmulator | undefined;
     try {
