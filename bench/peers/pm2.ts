@@ -119,7 +119,7 @@ export class Pm2Peer {
     } catch {
       // fall through to SIGKILL below
     }
-    if (pid && isAlive(pid)) killPid(pid, 'SIGKILL');
+    if (pid && (await pollUntil(() => (isAlive(pid) ? undefined : true), 3000, 20)) === undefined) killPid(pid, 'SIGKILL');
     rmSync(this.home, { recursive: true, force: true });
   }
 }
