@@ -1,0 +1,213 @@
+// `run`'s complete, frozen configuration: command-line flags > environment (.env below it) > config file > defaults.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BotwardenError, usageError } from '../errors.js';
+import type { LogLevel } from '../log.js';
+import { botIdOf } from '../util/redact.js';
+import { splitCommandLine } from './argv.js';
+import { readConfigFile, readDotenv } from './file.js';
+import { defaultStateDir } from './paths.js';
+import { validateConfigFile, type ConfigFile } from './schema.js';
+import { parseDurationMs, parseSizeBytes } from './units.js';
+
+export type RestartPolicyName = 'always' | 'on-failure' | 'never';
+
+/** Everything `botwarden run` needs, validated once. */
+export interface RunConfig {
+  readonly token: string;
+  /** The digits before `:` in the token: the lease key. */
+  readonly botId: number;
+  /** Upstream Bot API root, no trailing slash. */
+  readonly apiRoot: string;
+  readonly stateDir: string;
+  /** Lease URL: `file:`, `redis://…`, `postgres://…`. */
+  readonly lease: string;
+  readonly leaseTtlMs: number;
+  /** Health server port (0 = any free port). */
+  readonly healthPort: number;
+  readonly healthHost: string;
+  readonly restart: RestartPolicyName;
+  readonly stopTimeoutMs: number;
+  readonly maxMemoryBytes: number | undefined;
+  readonly logFile: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly json: boolean;
+  readonly takeover: boolean;
+  readonly fallback: readonly string[] | undefined;
+  /** How long preflight retries an unreachable Bot API or lease backend before giving up. */
+  readonly startupTimeoutMs: number;
+  readonly command: readonly string[];
+  readonly cwd: string;
+  /** Extra environment for the bot (config file `env`), below BOT_TOKEN/TELEGRAM_API_ROOT. */
+  readonly childEnv: Readonly<Record<string, string>>;
+  /** The environment the bot inherits (process env + .env). */
+  readonly baseEnv: Readonly<NodeJS.ProcessEnv>;
+  /** This instance's id (`BOTWARDEN_INSTANCE`). */
+  readonly instanceId: string;
+  readonly host: string;
+  /** Where the config file came from, if any. */
+  readonly configFile: string | undefined;
+}
+
+/** `run`'s command-line options as commander hands them over (all strings; unset = undefined). */
+export interface RunCliOptions {
+  config?: string;
+  tokenFile?: string;
+  apiRoot?: string;
+  stateDir?: string;
+  lease?: string;
+  leaseTtl?: string;
+  healthPort?: string;
+  healthHost?: string;
+  restart?: string;
+  stopTimeout?: string;
+  maxMemory?: string;
+  logFile?: string;
+  logLevel?: string;
+  json?: boolean;
+  takeover?: boolean;
+  fallback?: string;
+  startupTimeout?: string;
+}
+
+/** Defaults, in one place (README "CLI reference" repeats them). */
+export const RUN_DEFAULTS = {
+  apiRoot: 'https://api.telegram.org',
+  lease: 'file:',
+  leaseTtlMs: 10_000,
+  healthPort: 0,
+  healthHost: '127.0.0.1',
+  restart: 'always' as RestartPolicyName,
+  stopTimeoutMs: 10_000,
+  logLevel: 'info' as LogLevel,
+  startupTimeoutMs: 60_000,
+};
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const RESTARTS: readonly RestartPolicyName[] = ['always', 'on-failure', 'never'];
+
+/** Resolve and validate `run`'s configuration. Throws BotwardenError (exit usage / badToken) naming the bad input. */
+export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly string[], ctx: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunConfig {
+  const cwd = ctx.cwd ?? process.cwd();
+  const raw = readConfigFile(cli.config, cwd);
+  const file: ConfigFile = raw ? validateConfigFile(raw.data, raw.path) : {};
+  const fileDir = raw ? path.dirname(raw.path) : cwd;
+  const dotenv = readDotenv(fileDir);
+  const env: NodeJS.ProcessEnv = { ...dotenv, ...(ctx.env ?? process.env) };
+  const fromFile = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(fileDir, p));
+
+  const token = readToken(cli.tokenFile ?? fromFile(file.tokenFile), env, cli.tokenFile !== undefined ? '--token-file' : 'tokenFile');
+  const botId = botIdOf(token);
+  if (botId === undefined) {
+    throw new BotwardenError('TOKEN_FORMAT', 'the bot token is malformed: expected <digits>:<secret> as @BotFather gives it (e.g. 123456789:AA…, 35+ characters after the colon)', {
+      exit: 'badToken',
+      hint: 'copy the token again from @BotFather (/mybots → API Token); check for quotes or spaces around it',
+    });
+  }
+
+  const apiRoot = (cli.apiRoot ?? env['BOTWARDEN_API_ROOT'] ?? file.apiRoot ?? RUN_DEFAULTS.apiRoot).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/i.test(apiRoot)) throw usageError('--api-root', 'an http(s) URL such as https://api.telegram.org', apiRoot);
+
+  const command = resolveCommand(commandArgs, file.command);
+  const fallback = file.fallback === undefined && cli.fallback === undefined ? undefined : resolveFallback(cli.fallback ?? file.fallback);
+
+  const restart = (cli.restart ?? file.restart ?? RUN_DEFAULTS.restart) as RestartPolicyName;
+  if (!RESTARTS.includes(restart)) throw usageError('--restart', 'always, on-failure or never', restart);
+  const logLevel = (cli.logLevel ?? file.logLevel ?? env['BOTWARDEN_LOG_LEVEL'] ?? RUN_DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw usageError('--log-level', 'debug, info, warn or error', logLevel);
+
+  const leaseTtlMs = durationOption('--lease-ttl', cli.leaseTtl ?? file.leaseTtl, RUN_DEFAULTS.leaseTtlMs);
+  if (leaseTtlMs < 1000 || leaseTtlMs > 600_000) throw usageError('--lease-ttl', 'milliseconds between 1000 and 600000', leaseTtlMs, 'a few seconds is typical: failover after a crash takes about this long');
+  const healthPortRaw = cli.healthPort ?? file.healthPort ?? RUN_DEFAULTS.healthPort;
+  const healthPort = Number(healthPortRaw);
+  if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) throw usageError('--health-port', 'a port number 0–65535 (0 = pick a free one)', healthPortRaw);
+  const maxMemoryRaw = cli.maxMemory ?? file.maxMemory;
+  const maxMemoryBytes = maxMemoryRaw === undefined ? undefined : parseSizeBytes(maxMemoryRaw);
+  if (maxMemoryRaw !== undefined && maxMemoryBytes === undefined) throw usageError('--max-memory', 'a size such as 512M or 1G', maxMemoryRaw);
+
+  const stateDir = path.resolve(cwd, cli.stateDir ?? env['BOTWARDEN_STATE_DIR'] ?? fromFile(file.stateDir) ?? defaultStateDir(env));
+  const logFileRaw = cli.logFile !== undefined ? path.resolve(cwd, cli.logFile) : fromFile(file.logFile);
+
+  return Object.freeze({
+    token,
+    botId,
+    apiRoot,
+    stateDir,
+    lease: cli.lease ?? env['BOTWARDEN_LEASE'] ?? file.lease ?? RUN_DEFAULTS.lease,
+    leaseTtlMs,
+    healthPort,
+    healthHost: cli.healthHost ?? file.healthHost ?? RUN_DEFAULTS.healthHost,
+    restart,
+    stopTimeoutMs: durationOption('--stop-timeout', cli.stopTimeout ?? file.stopTimeout, RUN_DEFAULTS.stopTimeoutMs),
+    maxMemoryBytes,
+    logFile: logFileRaw,
+    logLevel,
+    json: cli.json ?? file.json ?? false,
+    takeover: cli.takeover ?? file.takeover ?? false,
+    fallback,
+    startupTimeoutMs: durationOption('--startup-timeout', cli.startupTimeout ?? file.startupTimeout, RUN_DEFAULTS.startupTimeoutMs),
+    command,
+    cwd: fromFile(file.cwd) ?? cwd,
+    childEnv: Object.freeze({ ...(file.env ?? {}) }),
+    baseEnv: Object.freeze(env),
+    instanceId: `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    host: os.hostname(),
+    configFile: raw?.path,
+  });
+}
+
+/** The token: `--token-file` (trimmed), else BOT_TOKEN, else TELEGRAM_BOT_TOKEN. */
+export function readToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv, label = '--token-file'): string {
+  if (tokenFile !== undefined) {
+    try {
+      const t = readFileSync(tokenFile, 'utf8').trim();
+      if (t) return t;
+    } catch (err) {
+      throw new BotwardenError('TOKEN_FILE', `${label}: ${tokenFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+        exit: 'usage',
+        hint: 'pass a readable file that holds only the token',
+        cause: err,
+      });
+    }
+    throw new BotwardenError('TOKEN_FILE', `${label}: ${tokenFile} is empty`, { exit: 'usage', hint: 'put the token from @BotFather in it, alone on one line' });
+  }
+  const t = (env['BOT_TOKEN'] || env['TELEGRAM_BOT_TOKEN'] || '').trim();
+  if (!t) {
+    throw new BotwardenError('NO_TOKEN', 'no bot token: BOT_TOKEN is not set', {
+      exit: 'usage',
+      hint: 'export BOT_TOKEN=<token from @BotFather> (or put it in .env), or pass --token-file PATH; never put it on the command line',
+    });
+  }
+  return t;
+}
+
+function resolveCommand(args: readonly string[], fromFile: string | string[] | undefined): string[] {
+  if (args.length > 0) return [...args];
+  if (Array.isArray(fromFile)) return [...fromFile];
+  if (typeof fromFile === 'string') {
+    const argv = splitCommandLine(fromFile);
+    if (argv && argv.length > 0) return argv;
+    throw usageError('config "command"', 'a command line with balanced quotes', fromFile);
+  }
+  throw new BotwardenError('NO_COMMAND', 'run: no bot command given', {
+    exit: 'usage',
+    hint: 'put it after --, e.g.  botwarden run -- python bot.py  (or set "command" in botwarden.config.json)',
+  });
+}
+
+function resolveFallback(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return [...value];
+  const argv = splitCommandLine(value);
+  if (!argv || argv.length === 0) throw usageError('--fallback', 'a command line such as "node fallback-bot.js"', value);
+  return argv;
+}
+
+function durationOption(name: string, value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDurationMs(value);
+  if (ms === undefined) throw usageError(name, 'milliseconds, or a duration such as 1500ms, 10s, 2m', value);
+  return ms;
+}

@@ -1,0 +1,61 @@
+// The config file's keys (everything `run` takes), validated with messages that name the key.
+import { z } from 'zod';
+import { BotwardenError } from '../errors.js';
+import { parseDurationMs, parseSizeBytes } from './units.js';
+
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDurationMs(v) !== undefined, {
+  message: 'expected a duration: milliseconds as a number, or a string like "1500ms", "10s", "2m"',
+});
+const size = z.union([z.number(), z.string()]).refine((v) => parseSizeBytes(v) !== undefined, {
+  message: 'expected a size: bytes as a number, or a string like "512M", "1G"',
+});
+const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+
+/** Keys of `botwarden.config.{json,yaml}`; same meaning as the `run` options of the same name. */
+export const configFileSchema = z
+  .strictObject({
+    apiRoot: z.url({ message: 'expected an http(s) URL such as "https://api.telegram.org"' }).optional(),
+    tokenFile: z.string().min(1).optional(),
+    stateDir: z.string().min(1).optional(),
+    lease: z.string().min(1).optional(),
+    leaseTtl: duration.optional(),
+    healthPort: z.number().int().min(0).max(65535).optional(),
+    healthHost: z.string().min(1).optional(),
+    restart: z.enum(['always', 'on-failure', 'never']).optional(),
+    stopTimeout: duration.optional(),
+    maxMemory: size.optional(),
+    logFile: z.string().min(1).optional(),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+    json: z.boolean().optional(),
+    takeover: z.boolean().optional(),
+    fallback: command.optional(),
+    startupTimeout: duration.optional(),
+    command: command.optional(),
+    cwd: z.string().min(1).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  });
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** Validate parsed config-file data; the error names the file, the key, what was expected and what was found. */
+export function validateConfigFile(data: unknown, file: string): ConfigFile {
+  if (data && typeof data === 'object' && !Array.isArray(data) && 'token' in data) {
+    throw new BotwardenError('CONFIG_TOKEN', `config file ${file}: key "token" is not allowed (config files get committed)`, {
+      exit: 'usage',
+      hint: 'remove it and put the token in BOT_TOKEN, a .env file next to the config, or a file named by "tokenFile"',
+    });
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const key = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${Object.keys(configFileSchema.shape).join(', ')}`;
+    }
+    return `key "${key}": ${issue.message}`;
+  });
+  throw new BotwardenError('CONFIG_INVALID', `config file ${file}: ${lines.join('; ')}`, {
+    exit: 'usage',
+    hint: 'fix the key(s) named above (see README "Config file")',
+  });
+}
