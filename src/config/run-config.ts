@@ -211,3 +211,15 @@ function durationOption(name: string, value: string | number | undefined, fallba
   if (ms === undefined) throw usageError(name, 'milliseconds, or a duration such as 1500ms, 10s, 2m', value);
   return ms;
 }
+
+/** The state dir for commands that only need it (`status`, `stop`): flag, BOTWARDEN_STATE_DIR, config file, default. */
+export function resolveStateDir(flag: string | undefined, ctx: { env?: NodeJS.ProcessEnv; cwd?: string; config?: string } = {}): string {
+  const cwd = ctx.cwd ?? process.cwd();
+  const env = ctx.env ?? process.env;
+  if (flag !== undefined) return path.resolve(cwd, flag);
+  if (env['BOTWARDEN_STATE_DIR']) return path.resolve(cwd, env['BOTWARDEN_STATE_DIR']);
+  const raw = readConfigFile(ctx.config, cwd);
+  const file = raw ? validateConfigFile(raw.data, raw.path) : {};
+  if (file.stateDir && raw) return path.resolve(path.dirname(raw.path), file.stateDir);
+  return defaultStateDir(env);
+}
