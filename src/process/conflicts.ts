@@ -1,0 +1,165 @@
+// Local processes that hold this bot's token (environment or command line): candidates for a 409 Conflict.
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { redactKnown } from '../util/redact.js';
+
+/** A process found holding the token. */
+export interface TokenHolder {
+  pid: number;
+  /** Its command line, redacted and truncated to `COMMAND_MAX_CHARS`. */
+  command: string;
+  /** `BOTWARDEN_INSTANCE` from its environment: it is managed by that botwarden instance (Linux only). */
+  managedBy?: string;
+  /** Where the token was seen; `cmdline` wins when it is in both (a token in argv is visible to every user). */
+  via: 'env' | 'cmdline';
+}
+
+export interface FindTokenHoldersOptions {
+  /** Pids never reported (e.g. a botwarden instance's own bot). Self, our ancestors and our descendants are always skipped. */
+  excludePids?: readonly number[];
+}
+
+/** Longest command shown, characters. */
+export const COMMAND_MAX_CHARS = 200;
+
+const TOKEN_CHAR = /[A-Za-z0-9_-]/;
+
+/**
+ * Find processes whose environment or command line contains exactly `token` (bounded: `X123:…` or `…secretX` does
+ * not count; never a match on a program name). Processes we may not read are skipped silently.
+ * Linux: `/proc/<pid>/environ` and `/proc/<pid>/cmdline` (environments of other users' processes are unreadable
+ * without root). macOS/other POSIX: command lines only (`ps -A -ww -o pid=,ppid=,command=`): the environment of
+ * another process is not available there. Windows: command lines only (PowerShell `Get-CimInstance Win32_Process`).
+ */
+export async function findTokenHolders(token: string, opts: FindTokenHoldersOptions = {}): Promise<TokenHolder[]> {
+  if (token.length < 8) return [];
+  const table = await readProcesses();
+  const skip = ownFamily(process.pid, table);
+  for (const p of opts.excludePids ?? []) skip.add(p);
+  const found: TokenHolder[] = [];
+  for (const proc of table) {
+    if (skip.has(proc.pid)) continue;
+    const inArgs = proc.args.some((a) => holdsToken(a, token));
+    const inEnv = proc.env?.some((kv) => holdsToken(kv, token)) ?? false;
+    if (!inArgs && !inEnv) continue;
+    const instance = proc.env?.find((kv) => kv.startsWith('BOTWARDEN_INSTANCE='))?.slice('BOTWARDEN_INSTANCE='.length);
+    found.push({
+      pid: proc.pid,
+      command: showCommand(proc.args, proc.pid, token),
+      ...(instance ? { managedBy: instance } : {}),
+      via: inArgs ? 'cmdline' : 'env',
+    });
+  }
+  return found.sort((a, b) => a.pid - b.pid);
+}
+
+/** True when `text` contains `token` with no token character right before or after it. */
+export function holdsToken(text: string, token: string): boolean {
+  for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + 1)) {
+    const before = i > 0 ? text.charAt(i - 1) : '';
+    const after = text.charAt(i + token.length);
+    if (!TOKEN_CHAR.test(before) && !TOKEN_CHAR.test(after)) return true;
+  }
+  return false;
+}
+
+function showCommand(args: readonly string[], pid: number, token: string): string {
+  const line = redactKnown(args.join(' ') || `(pid ${pid})`, [token]);
+  return line.length > COMMAND_MAX_CHARS ? `${line.slice(0, COMMAND_MAX_CHARS - 1)}…` : line;
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  args: string[];
+  /** `KEY=value` entries, or undefined when the environment cannot be read. */
+  env: string[] | undefined;
+}
+
+/** `self`, its ancestors and all its descendants: never conflicts (the shell that exported BOT_TOKEN, our own bot). */
+function ownFamily(self: number, table: readonly ProcInfo[]): Set<number> {
+  const parent = new Map(table.map((p) => [p.pid, p.ppid]));
+  const family = new Set<number>([self]);
+  for (let cur = parent.get(self); cur !== undefined && cur > 0 && !family.has(cur); cur = parent.get(cur)) family.add(cur);
+  const children = new Map<number, number[]>();
+  for (const p of table) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
+  const queue = [self];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.shift() as number) ?? []) {
+      if (family.has(c)) continue;
+      family.add(c);
+      queue.push(c);
+    }
+  }
+  return family;
+}
+
+async function readProcesses(): Promise<ProcInfo[]> {
+  if (process.platform === 'linux') return readProcfs();
+  if (process.platform === 'win32') {
+    const out = await run('powershell.exe', [
+      '-NoProfile',
+      '-NonInteractive',
+      '-Command',
+      'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId)`t$($_.ParentProcessId)`t$($_.CommandLine)" }',
+    ]).catch(() => '');
+    return out.split(/\r?\n/).flatMap((line) => {
+      const [pid, ppid, ...cmd] = line.split('\t');
+      return toInfo(pid, ppid, cmd.join('\t'));
+    });
+  }
+  const out = await run('ps', ['-A', '-ww', '-o', 'pid=,ppid=,command=']).catch(() => '');
+  return out.split('\n').flatMap((line) => {
+    const m = /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line);
+    return m ? toInfo(m[1], m[2], m[3] ?? '') : [];
+  });
+}
+
+function toInfo(pid: string | undefined, ppid: string | undefined, command: string): ProcInfo[] {
+  const p = Number(pid);
+  const pp = Number(ppid);
+  if (!pid || !Number.isInteger(p) || !Number.isInteger(pp)) return [];
+  // The command line arrives as one string here; whitespace splitting is enough to search and show it.
+  return [{ pid: p, ppid: pp, args: command.trim().split(/\s+/).filter(Boolean), env: undefined }];
+}
+
+async function readProcfs(): Promise<ProcInfo[]> {
+  const names = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  const infos = await Promise.all(
+    names.map(async (n): Promise<ProcInfo | undefined> => {
+      const pid = Number(n);
+      const [stat, cmdline, environ] = await Promise.all([read(`/proc/${n}/stat`), read(`/proc/${n}/cmdline`), read(`/proc/${n}/environ`)]);
+      if (stat === undefined) return undefined;
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return {
+        pid,
+        ppid: Number.isInteger(ppid) ? ppid : 0,
+        args: (cmdline ?? '').split('\0').filter(Boolean),
+        env: environ === undefined ? undefined : environ.split('\0').filter(Boolean),
+      };
+    }),
+  );
+  return infos.filter((i): i is ProcInfo => i !== undefined);
+}
+
+async function read(file: string): Promise<string | undefined> {
+  try {
+    // latin1: byte-preserving; tokens are ASCII, and a strange byte elsewhere must not break the search.
+    return await readFile(file, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+function run(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { windowsHide: true, timeout: 15_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+  });
+}
