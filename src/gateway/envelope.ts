@@ -1,0 +1,24 @@
+// Bot API envelopes the gateway answers itself: `{"ok":true,"result":[]}` and `{"ok":false,"error_code":N,"description":…}`.
+import type { ServerResponse } from 'node:http';
+
+/** The empty getUpdates answer, pre-serialized. */
+export const EMPTY_UPDATES = Buffer.from('{"ok":true,"result":[]}');
+
+/** Write a JSON body with its status, unless an answer was already started or the bot went away. Returns whether it wrote. */
+export function sendJson(res: ServerResponse, status: number, body: Buffer | string, extraHeaders: Record<string, string> = {}): boolean {
+  if (res.headersSent || res.destroyed || res.writableEnded) return false;
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(buf.length), ...extraHeaders });
+  res.end(buf);
+  return true;
+}
+
+/** Answer getUpdates with no updates. */
+export function sendEmptyUpdates(res: ServerResponse): boolean {
+  return sendJson(res, 200, EMPTY_UPDATES);
+}
+
+/** Answer a Bot API error; HTTP status equals error_code as on the real server. */
+export function sendError(res: ServerResponse, errorCode: number, description: string): boolean {
+  return sendJson(res, errorCode, JSON.stringify({ ok: false, error_code: errorCode, description }));
+}

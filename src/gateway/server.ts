@@ -1,0 +1,132 @@
+// startGateway: the bot's local Bot API endpoint (TELEGRAM_API_ROOT). Routes requests; only getUpdates is special.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { usageError } from '../errors.js';
+import type { LeaderView } from '../lease/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { closeServer, listenLoopback } from '../server.js';
+import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
+import { sendError } from './envelope.js';
+import { forwardRequest } from './forward.js';
+import { BodyTooLargeError, parseParams, readBody, type Params } from './params.js';
+import { GatewayStats, type GatewaySnapshot } from './stats.js';
+import { UpdatesRelay, type RelayTiming } from './updates.js';
+import { Upstream } from './upstream.js';
+
+/** Options for `startGateway`. */
+export interface GatewayOptions extends RelayTiming {
+  /** The real Bot API root, e.g. `https://api.telegram.org` (a path prefix is kept; a trailing `/` is removed). */
+  upstreamRoot: string;
+  /** The managed bot's token: the only one the gateway accepts, and the one it uses upstream. */
+  token: string;
+  /** Whether this instance may poll now, and for how long (the lease). */
+  leader: LeaderView;
+  logger: Logger;
+  /** Prometheus handles to update (`botwarden_updates_forwarded_total`, …). */
+  metrics?: Metrics;
+  /** Address to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; default 0 (the OS picks one). */
+  port?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://127.0.0.1:PORT`, no trailing slash: the bot's TELEGRAM_API_ROOT. */
+  readonly root: string;
+  /** Stop serving: held getUpdates get [], connections close, the upstream pool closes. Safe twice. */
+  close(): Promise<void>;
+  /** Stop forwarding getUpdates: held ones get [] now; the upstream poll in flight is aborted and awaited. */
+  stopPolling(): Promise<void>;
+  /** Forward getUpdates again (while leader). */
+  resumePolling(): void;
+  /** Tell Telegram what the bot acknowledged but nobody sent upstream yet (only while leader); see UpdatesRelay.confirmOffset. */
+  confirmOffset(signal?: AbortSignal): Promise<{ sent: boolean; offset?: number; error?: string }>;
+  /** Counters for /status. */
+  snapshot(): GatewaySnapshot;
+}
+
+/** Start the gateway on loopback and resolve once it listens. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  let root: URL;
+  try {
+    root = new URL(opts.upstreamRoot);
+  } catch {
+    throw usageError('upstreamRoot', 'an http(s) URL such as https://api.telegram.org', opts.upstreamRoot);
+  }
+  if (root.protocol !== 'http:' && root.protocol !== 'https:') throw usageError('upstreamRoot', 'an http: or https: URL', opts.upstreamRoot);
+  if (typeof opts.token !== 'string' || opts.token.length === 0 || opts.token.includes('/')) throw usageError('token', 'a bot token', '<hidden>');
+  const { logger, leader } = opts;
+  const stats = new GatewayStats(opts.metrics);
+  const upstream = new Upstream(root, opts.token, opts.metrics, stats);
+  const check = new TokenCheck(opts.token);
+  const relays = new Map<'' | '/test', UpdatesRelay>();
+  let polling = true;
+  const relay = (env: '' | '/test'): UpdatesRelay => {
+    let r = relays.get(env);
+    if (!r) {
+      r = new UpdatesRelay(env, upstream, leader, logger, stats, opts);
+      if (!polling) void r.stopPolling();
+      relays.set(env, r);
+    }
+    return r;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    stats.requests++;
+    const route = parseRoute(req.url ?? '/', check);
+    if (route.kind === 'not-found') return void sendError(res, 404, 'Not Found');
+    if (route.kind === 'unauthorized') return void sendError(res, 401, 'Unauthorized');
+    if (route.kind === 'file') return forwardRequest(upstream, logger, req, res, upstream.path('file', '', route.rawRest, route.search), 'file');
+    let method = route.method;
+    let params: Params | undefined;
+    let body: Buffer | undefined;
+    if (method === '' || isGetUpdates(method)) {
+      // Parameters are needed: getUpdates' offset/timeout, or the method name itself for `/bot<token>/` (never a way around the fence).
+      body = await readBody(req);
+      params = await parseParams(route.search, body, req.headers);
+      if (method === '') method = typeof params.get('method') === 'string' ? (params.get('method') as string) : '';
+    }
+    if (params && isGetUpdates(method)) return relay(route.env).handle(req, res, params);
+    return forwardRequest(upstream, logger, req, res, upstream.path('method', route.env, route.rawRest, route.search), method, body);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof BodyTooLargeError) {
+        if (!sendError(res, 413, 'Request Entity Too Large: too many parameters')) res.destroy();
+        return;
+      }
+      logger.error('gateway request failed', { reason: upstream.redact(err instanceof Error ? err.message : String(err)) });
+      if (!sendError(res, 500, 'Internal Server Error: botwarden gateway')) res.destroy();
+    });
+  });
+  // Longer than the bots' idle keep-alive, so a bot never reuses a socket the gateway is closing (ECONNRESET race).
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+  server.requestTimeout = 0;
+  const addr = await listenLoopback(server, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  logger.debug('gateway listening', { root: addr.url });
+
+  let closing: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    polling = false;
+    await Promise.all([...relays.values()].map((r) => r.stopPolling()));
+  };
+  return {
+    root: addr.url,
+    close: () =>
+      (closing ??= (async () => {
+        await stopAll();
+        await closeServer(server);
+        await upstream.close();
+      })()),
+    stopPolling: stopAll,
+    resumePolling: () => {
+      polling = true;
+      for (const r of relays.values()) r.resumePolling();
+    },
+    confirmOffset: (signal?: AbortSignal) => relay('').confirmOffset(signal),
+    snapshot: () => stats.snapshot(polling),
+  };
+}

@@ -1,0 +1,412 @@
+// getUpdates through the gateway: forwarded only while leader and polling, one upstream poll at a time, 409s and
+// upstream failures absorbed, late answers after a lost lease discarded, and the bot's acknowledged offset confirmed.
+//
+// What the bot sees, whatever happens upstream (decided from reference/clients.md §3, §5):
+// - a 409 → `[]` after `conflictDelayMs` (grammY, the runner, Telegraf and NTBA 2 exit on the first 409; NTBA 0.x
+//   would call setWebHook in a loop);
+// - a 429 → the gateway itself waits retry_after (holding the bot's poll, answering `[]` at its timeout) instead of
+//   passing it on: all clients but NTBA 0.x honour retry_after, but NTBA 0.x ignores it and re-polls every 300 ms, and
+//   holding gives every client the same, correct behaviour;
+// - a 5xx, a non-Bot-API answer or a network error → the gateway backs off (1 s doubling to 15 s) while holding the
+//   poll, then `[]` at its timeout (Telegraf waits 5 s, the runner backs off for 15 h, PTB logs every error);
+// - other refusals (400, 401, 403, 404) are passed through unchanged: they describe the bot's own request or token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LeaderView } from '../lease/types.js';
+import type { Logger } from '../log.js';
+import type { ConflictCause } from '../metrics.js';
+import { monotonicMs } from '../util/clock.js';
+import { sleepUnlessAborted } from '../util/sleep.js';
+import { sendEmptyUpdates, sendJson } from './envelope.js';
+import { intParam, listParam, type Params } from './params.js';
+import type { GatewayStats } from './stats.js';
+import type { Upstream, UpstreamAnswer } from './upstream.js';
+
+/** The server's long-poll cap (reference/bot-api-semantics.md §4.1). */
+const MAX_TIMEOUT_S = 50;
+/** The server raises a short poll with the same offset within 3 s to a 3 s long poll (§4.2). */
+const SAME_OFFSET_WINDOW_MS = 3000;
+
+/** Timing knobs of the relay; defaults suit production, tests shrink them. */
+export interface RelayTiming {
+  /** Longest hold of a getUpdates while not leader (or not polling) before answering []. Default: the request's own timeout. */
+  holdWhenStandbyMs?: number;
+  /** Upstream long polls end at least this long before `msLeft()` runs out. Default 1000. */
+  leaseMarginMs?: number;
+  /** Delay before answering [] after an absorbed 409. Default 1000. */
+  conflictDelayMs?: number;
+  /** Shortest hold of a short poll (timeout 0) the gateway answers itself, so such bots cannot spin. Default 1000. */
+  shortPollHoldMs?: number;
+  /** How often a held request re-checks `isLeader()`. Default 50. */
+  leaderCheckMs?: number;
+  /** First and largest backoff after upstream errors. Defaults 1000 and 15000. */
+  errorBackoffMs?: number;
+  errorBackoffMaxMs?: number;
+  /** At most one 409 warning per this many ms. Default 30000. */
+  conflictLogIntervalMs?: number;
+}
+
+/** What the bot asked for. */
+interface PollParams {
+  offset: number | undefined;
+  limit: number | undefined;
+  timeoutS: number;
+  allowedUpdates: string[] | undefined;
+}
+
+/** One getUpdates request from the bot, from arrival to answer. */
+class BotPoll {
+  readonly controller = new AbortController();
+  readonly deadline: number;
+  answered = false;
+  upstreamCalls = 0;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly params: PollParams,
+  ) {
+    this.deadline = monotonicMs() + params.timeoutS * 1000;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.deadline - monotonicMs());
+  }
+
+  /** Answer [] (once; ignored when the bot already left). */
+  empty(): void {
+    if (this.answered) return;
+    this.answered = true;
+    sendEmptyUpdates(this.res);
+  }
+
+  /** Answer with an upstream body as it came (keeps Telegram's exact bytes). */
+  raw(status: number, body: Buffer): void {
+    if (this.answered) return;
+    this.answered = true;
+    sendJson(this.res, status, body);
+  }
+
+  abort(reason: string): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
+  }
+}
+
+/** Read getUpdates parameters leniently as the server does (timeout clamped to [0, 50]). */
+export function pollParams(params: Params): PollParams {
+  const t = intParam(params, 'timeout') ?? 0;
+  return {
+    offset: intParam(params, 'offset'),
+    limit: intParam(params, 'limit'),
+    timeoutS: Math.min(MAX_TIMEOUT_S, Math.max(0, t)),
+    allowedUpdates: listParam(params, 'allowed_updates'),
+  };
+}
+
+/** getUpdates for one environment (`''` production, `'/test'` test) of the managed bot. */
+export class UpdatesRelay {
+  private polling = true;
+  private current: BotPoll | undefined;
+  /** Settles when the upstream getUpdates in flight (at most one) has ended. */
+  private inflight: Promise<unknown> | undefined;
+  private inflightController: AbortController | undefined;
+  private retryAt = 0;
+  private errorStreak = 0;
+  private lastUpstreamOffset: number | undefined;
+  private lastUpstreamStartedAt = -Infinity;
+  private lastConflictLogAt = -Infinity;
+  private conflictsSinceLog = 0;
+  private lastErrorLogAt = -Infinity;
+  private readonly t: Required<Omit<RelayTiming, 'holdWhenStandbyMs'>> & { holdWhenStandbyMs: number };
+
+  constructor(
+    private readonly env: '' | '/test',
+    private readonly up: Upstream,
+    private readonly leader: LeaderView,
+    private readonly logger: Logger,
+    private readonly stats: GatewayStats,
+    timing: RelayTiming = {},
+  ) {
+    this.t = {
+      holdWhenStandbyMs: timing.holdWhenStandbyMs ?? Infinity,
+      leaseMarginMs: timing.leaseMarginMs ?? 1000,
+      conflictDelayMs: timing.conflictDelayMs ?? 1000,
+      shortPollHoldMs: timing.shortPollHoldMs ?? 1000,
+      leaderCheckMs: timing.leaderCheckMs ?? 50,
+      errorBackoffMs: timing.errorBackoffMs ?? 1000,
+      errorBackoffMaxMs: timing.errorBackoffMaxMs ?? 15_000,
+      conflictLogIntervalMs: timing.conflictLogIntervalMs ?? 30_000,
+    };
+  }
+
+  /** Whether getUpdates may go upstream (independent of leadership). */
+  get isPolling(): boolean {
+    return this.polling;
+  }
+
+  /** Serve one getUpdates from the bot. Resolves when it has been answered (or the bot left). */
+  async handle(_req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+    const p = pollParams(params);
+    if (this.env === '') this.stats.sawGetUpdates(p.offset);
+    const poll = new BotPoll(res, p);
+    const prev = this.current;
+    this.current = poll;
+    if (prev) {
+      // A second getUpdates from the bot: the older one gets [] now (never a 409 made by us), and its upstream poll ends.
+      prev.empty();
+      prev.abort('superseded by a newer getUpdates from the bot');
+    }
+    const onClose = (): void => poll.abort('the bot closed the connection');
+    res.once('close', onClose);
+    try {
+      await this.serve(poll);
+    } catch (err) {
+      if (!poll.signal.aborted) this.logger.error('getUpdates failed inside the gateway', { reason: this.up.redact(String(err)) });
+    } finally {
+      res.off('close', onClose);
+      poll.empty();
+      if (this.current === poll) this.current = undefined;
+    }
+  }
+
+  /** Stop sending getUpdates upstream: held polls get [] now, the upstream poll in flight is aborted and awaited. */
+  async stopPolling(): Promise<void> {
+    this.polling = false;
+    const cur = this.current;
+    if (cur) {
+      cur.empty();
+      cur.abort('polling stopped');
+    }
+    this.inflightController?.abort(new Error('polling stopped'));
+    await this.settleInflight();
+  }
+
+  /** Let getUpdates go upstream again (while leader). Held polls notice within `leaderCheckMs`. */
+  resumePolling(): void {
+    this.polling = true;
+  }
+
+  /**
+   * If the bot acknowledged more than was ever sent upstream, send `getUpdates {offset, timeout: 0, limit: 1}` (only
+   * while leader) so Telegram drops what the bot processed and the next leader gets no duplicates.
+   */
+  async confirmOffset(signal?: AbortSignal): Promise<{ sent: boolean; offset?: number; error?: string }> {
+    const acked = this.stats.ackedOffset;
+    if (this.env !== '' || acked <= 0 || acked <= this.stats.upstreamOffset) return { sent: false };
+    if (!this.leader.isLeader()) return { sent: false, offset: acked, error: 'not leader' };
+    await this.settleInflight();
+    const ac = new AbortController();
+    const signals = [ac.signal, ...(signal ? [signal] : [])];
+    const timer = setTimeout(() => ac.abort(new Error('no answer within 10000 ms')), 10_000);
+    try {
+      this.noteUpstreamStart(acked, false);
+      const ans = await this.up.callJson(this.env, 'getUpdates', { offset: acked, timeout: 0, limit: 1 }, { signal: AbortSignal.any(signals), timeoutMs: 10_000 });
+      if (ans.kind === 'answered' && ans.body.ok) {
+        this.stats.upstreamOffset = Math.max(this.stats.upstreamOffset, acked);
+        return { sent: true, offset: acked };
+      }
+      const error = ans.kind === 'answered' && !ans.body.ok ? `${ans.body.error_code} ${this.up.redact(ans.body.description)}` : ans.kind === 'unreachable' ? ans.reason : 'unexpected answer';
+      return { sent: false, offset: acked, error };
+    } catch (err) {
+      return { sent: false, offset: acked, error: this.up.redact(err instanceof Error ? err.message : String(err)) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async settleInflight(): Promise<void> {
+    while (this.inflight) await this.inflight.catch(() => undefined);
+  }
+
+  private mayForward(): boolean {
+    return this.polling && this.leader.isLeader();
+  }
+
+  private async serve(poll: BotPoll): Promise<void> {
+    const s = poll.signal;
+    while (!poll.answered && !s.aborted) {
+      const remaining = poll.remainingMs();
+      if (!this.mayForward()) {
+        // Standby (or stopped): hold until the poll's timeout, or until leadership arrives, then forward.
+        const hold = Math.min(poll.params.timeoutS > 0 ? remaining : this.t.shortPollHoldMs, this.t.holdWhenStandbyMs);
+        if (!(await this.waitUntil(() => this.mayForward(), hold, s))) return poll.empty();
+        continue;
+      }
+      const now = monotonicMs();
+      if (now < this.retryAt) {
+        // Backing off after an upstream error or 429: hold, then forward or answer [] at the poll's timeout.
+        const wait = this.retryAt - now;
+        if (remaining <= 0) {
+          await sleepUnlessAborted(Math.min(wait, this.t.shortPollHoldMs), s);
+          return poll.empty();
+        }
+        if (wait >= remaining) {
+          await sleepUnlessAborted(remaining, s);
+          return poll.empty();
+        }
+        await sleepUnlessAborted(wait, s);
+        continue;
+      }
+      const plan = this.plan(poll, remaining);
+      if (plan.kind === 'wait') {
+        await sleepUnlessAborted(plan.ms, s);
+        if (plan.thenEmpty) return poll.empty();
+        continue;
+      }
+      await this.settleInflight();
+      if (s.aborted) return;
+      if (!this.mayForward()) continue;
+      const ans = await this.pollUpstream(poll, plan.timeoutS);
+      if (ans === undefined) return; // aborted: the bot left, a newer poll took over, or polling stopped
+      if (await this.settle(poll, ans)) return;
+    }
+  }
+
+  /** Decide the next step for a poll that may go upstream: forward with a timeout, or wait a little. */
+  private plan(poll: BotPoll, remainingMs: number): { kind: 'forward'; timeoutS: number } | { kind: 'wait'; ms: number; thenEmpty: boolean } {
+    const now = monotonicMs();
+    const wantS = Math.floor(remainingMs / 1000);
+    const budgetMs = this.leader.msLeft() - this.t.leaseMarginMs;
+    const short = (): { kind: 'wait'; ms: number; thenEmpty: boolean } =>
+      remainingMs <= 0 ? { kind: 'wait', ms: this.t.shortPollHoldMs, thenEmpty: true } : { kind: 'wait', ms: Math.min(remainingMs, 250), thenEmpty: false };
+    // A short poll (or less than 1 s left) already went upstream once: answer [] at its timeout.
+    if (wantS === 0 && poll.upstreamCalls > 0) return { kind: 'wait', ms: remainingMs, thenEmpty: true };
+    const timeoutS = Math.min(wantS, Math.floor(budgetMs / 1000), MAX_TIMEOUT_S);
+    // The lease is about to run out (a renewal may come): do not start a long poll that could outlive it.
+    if (wantS >= 1 && timeoutS < 1) return short();
+    const raised = timeoutS < 3 && poll.params.offset === this.lastUpstreamOffset && now - this.lastUpstreamStartedAt < SAME_OFFSET_WINDOW_MS;
+    const effectiveMs = (raised ? 3 : Math.max(0, timeoutS)) * 1000;
+    if (budgetMs < 0 || effectiveMs > budgetMs) return short();
+    return { kind: 'forward', timeoutS: Math.max(0, timeoutS) };
+  }
+
+  private noteUpstreamStart(offset: number | undefined, countAsSent: boolean): void {
+    this.lastUpstreamOffset = offset;
+    this.lastUpstreamStartedAt = monotonicMs();
+    if (countAsSent && this.env === '' && offset !== undefined && offset > this.stats.upstreamOffset) this.stats.upstreamOffset = offset;
+  }
+
+  /** One upstream getUpdates for `poll`; undefined when it was aborted. Only one runs at a time. */
+  private pollUpstream(poll: BotPoll, timeoutS: number): Promise<UpstreamAnswer | undefined> {
+    // No await before `this.inflight` is set: the caller has just seen it empty.
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort(poll.signal.reason);
+    poll.signal.addEventListener('abort', onAbort, { once: true });
+    this.inflightController = ac;
+    const body: Record<string, unknown> = { timeout: timeoutS };
+    if (poll.params.offset !== undefined) body.offset = poll.params.offset;
+    if (poll.params.limit !== undefined) body.limit = poll.params.limit;
+    if (poll.params.allowedUpdates !== undefined) body.allowed_updates = poll.params.allowedUpdates;
+    poll.upstreamCalls++;
+    this.noteUpstreamStart(poll.params.offset, true);
+    const call = this.up.callJson(this.env, 'getUpdates', body, { signal: ac.signal, timeoutMs: timeoutS * 1000 + 15_000 });
+    const tracked = call.then(
+      (ans) => ans,
+      () => undefined,
+    );
+    this.inflight = tracked;
+    return tracked.finally(() => {
+      poll.signal.removeEventListener('abort', onAbort);
+      if (this.inflight === tracked) {
+        this.inflight = undefined;
+        this.inflightController = undefined;
+      }
+    });
+  }
+
+  /** Act on an upstream answer; true when the poll is finished. */
+  private async settle(poll: BotPoll, ans: UpstreamAnswer): Promise<boolean> {
+    if (ans.kind === 'unreachable') {
+      this.backoff(`getUpdates: ${ans.reason}`);
+      return false;
+    }
+    const body = ans.body;
+    if (body.ok) {
+      this.errorStreak = 0;
+      const updates = Array.isArray(body.result) ? (body.result as { update_id?: unknown }[]) : [];
+      if (!this.leader.isLeader() || !this.polling) {
+        if (updates.length > 0) {
+          this.stats.late();
+          this.logger.info('discarded a getUpdates answer that came after leadership ended; the updates stay unconfirmed upstream', { updates: updates.length });
+        }
+        poll.empty();
+        return true;
+      }
+      if (updates.length === 0) {
+        if (poll.remainingMs() >= 1000) return false;
+        poll.empty();
+        return true;
+      }
+      let highest: number | undefined;
+      for (const u of updates) if (typeof u.update_id === 'number' && (highest === undefined || u.update_id > highest)) highest = u.update_id;
+      if (this.env === '') this.stats.forwarded(updates.length, highest);
+      poll.raw(ans.status, ans.raw);
+      return true;
+    }
+    const code = body.error_code;
+    if (code === 409) {
+      const cause: ConflictCause = /webhook/i.test(body.description) ? 'webhook' : 'other-poller';
+      this.stats.conflict(cause);
+      this.logConflict(cause, body.description);
+      await sleepUnlessAborted(this.t.conflictDelayMs, poll.signal);
+      poll.empty();
+      return true;
+    }
+    if (code === 429) {
+      const retryAfterS = body.parameters?.retry_after ?? 5;
+      this.retryAt = monotonicMs() + retryAfterS * 1000;
+      this.logger.warn(`Telegram asked to slow down (429): getUpdates waits ${retryAfterS} s; the bot's poll is held meanwhile`);
+      return false;
+    }
+    if (code >= 500) {
+      this.backoff(`getUpdates: ${code} ${this.up.redact(body.description)}`);
+      return false;
+    }
+    if (code === 401) this.logger.error('Telegram refused the token (401) on getUpdates: it was revoked or changed in @BotFather; passed to the bot');
+    else this.logger.warn(`Telegram refused getUpdates: ${code} ${this.up.redact(body.description)}; passed to the bot`);
+    poll.raw(ans.status, ans.raw);
+    return true;
+  }
+
+  private backoff(reason: string): void {
+    const ms = Math.min(this.t.errorBackoffMaxMs, this.t.errorBackoffMs * 2 ** this.errorStreak);
+    this.errorStreak++;
+    this.retryAt = monotonicMs() + ms;
+    const now = monotonicMs();
+    if (now - this.lastErrorLogAt >= 10_000 || this.errorStreak === 1) {
+      this.lastErrorLogAt = now;
+      this.logger.warn(`the Bot API did not answer getUpdates (${reason}); retrying in ${ms} ms, the bot's poll is held meanwhile`);
+    }
+  }
+
+  private logConflict(cause: ConflictCause, description: string): void {
+    this.conflictsSinceLog++;
+    const now = monotonicMs();
+    if (now - this.lastConflictLogAt < this.t.conflictLogIntervalMs) return;
+    this.lastConflictLogAt = now;
+    const n = this.conflictsSinceLog;
+    this.conflictsSinceLog = 0;
+    const why =
+      cause === 'webhook'
+        ? 'a webhook is set for this bot (someone called setWebhook after botwarden deleted it): delete it, or stop the tool that sets it'
+        : 'another process polls this token elsewhere (a second copy of the bot, a forgotten process, a deploy overlap, or a leaked token): stop it, run every copy under botwarden with a shared --lease, or revoke the token in @BotFather';
+    this.logger.warn(`Telegram answered getUpdates with 409 Conflict (${n} since the last warning; never shown to the bot): ${why}`, {
+      cause,
+      description: this.up.redact(description),
+    });
+  }
+
+  /** Resolve true as soon as `cond()` holds (checked every `leaderCheckMs`), false after `ms` or on abort. */
+  private async waitUntil(cond: () => boolean, ms: number, signal: AbortSignal): Promise<boolean> {
+    const end = monotonicMs() + ms;
+    for (;;) {
+      if (signal.aborted) return false;
+      if (cond()) return true;
+      const left = end - monotonicMs();
+      if (left <= 0) return false;
+      if (!(await sleepUnlessAborted(Math.min(left, this.t.leaderCheckMs), signal))) return false;
+    }
+  }
+}

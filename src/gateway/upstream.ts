@@ -1,0 +1,99 @@
+// The gateway's connection to the real Bot API: one keep-alive undici pool, upstream paths, and small JSON calls.
+import { Pool } from 'undici';
+import type { Metrics } from '../metrics.js';
+import type { ApiResponse } from '../telegram/types.js';
+import { monotonicMs } from '../util/clock.js';
+import { redactKnown } from '../util/redact.js';
+import type { GatewayStats } from './stats.js';
+
+/** What came back from an upstream JSON call: a Bot API envelope (any status), or nothing usable. */
+export type UpstreamAnswer =
+  | { kind: 'answered'; status: number; raw: Buffer; body: ApiResponse<unknown> }
+  | { kind: 'unreachable'; reason: string; status?: number };
+
+/** Upstream root, token and pool. Paths it builds contain the token: they never go into messages. */
+export class Upstream {
+  readonly pool: Pool;
+  /** Path prefix of the upstream root (`''` for `https://api.telegram.org`). */
+  private readonly basePath: string;
+
+  constructor(
+    root: URL,
+    private readonly token: string,
+    readonly metrics: Metrics | undefined,
+    readonly stats: GatewayStats,
+  ) {
+    this.basePath = root.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(root.origin, {
+      connections: 128,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: 600_000,
+      bodyTimeout: 600_000,
+    });
+  }
+
+  /** `/…/bot<token>[/test]/<rest>` or `/…/file/bot<token>/<rest>` on the upstream, `rest` kept as the bot encoded it. */
+  path(kind: 'method' | 'file', env: '' | '/test', rawRest: string, search: string): string {
+    return `${this.basePath}${kind === 'file' ? '/file' : ''}/bot${this.token}${env}/${rawRest}${search}`;
+  }
+
+  /** Redact the managed token (in any shape) and anything token-like from a text. */
+  redact(text: string): string {
+    return redactKnown(text, [this.token]);
+  }
+
+  /** Note an upstream call for metrics and reachability. `status` undefined = no answer. */
+  record(method: string, status: number | undefined, startedMs: number): void {
+    this.metrics?.observeApiCall(method, status ?? 'error', (monotonicMs() - startedMs) / 1000);
+    this.stats.upstreamReachable = status !== undefined && status < 500;
+  }
+
+  /** POST a JSON body to `method` and read the whole answer. Rejects only when `signal` aborts (with its reason). */
+  async callJson(env: '' | '/test', method: string, params: Record<string, unknown>, opts: { signal: AbortSignal; timeoutMs: number }): Promise<UpstreamAnswer> {
+    const started = monotonicMs();
+    let status: number | undefined;
+    try {
+      const res = await this.pool.request({
+        method: 'POST',
+        path: this.path('method', env, method, ''),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(params),
+        signal: opts.signal,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
+      const raw = Buffer.from(await res.body.arrayBuffer());
+      status = res.statusCode;
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+      if (typeof body === 'object' && body !== null && 'ok' in body) {
+        const env = body as ApiResponse<unknown>;
+        if (env.ok || typeof env.error_code === 'number' || status < 500) {
+          this.record(method, status, started);
+          return { kind: 'answered', status, raw, body: env };
+        }
+      }
+      this.record(method, undefined, started);
+      return { kind: 'unreachable', status, reason: `HTTP ${status} without a Bot API answer` };
+    } catch (err) {
+      if (opts.signal.aborted) {
+        this.metrics?.observeApiCall(method, 'error', (monotonicMs() - started) / 1000);
+        throw opts.signal.reason;
+      }
+      this.record(method, undefined, started);
+      const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+      return { kind: 'unreachable', reason: this.redact(String(e.cause?.code ?? e.code ?? e.message ?? err)) };
+    }
+  }
+
+  /** Close the pool's connections (in-flight requests are aborted). Safe twice. */
+  async close(): Promise<void> {
+    if (this.pool.closed || this.pool.destroyed) return;
+    await this.pool.destroy();
+  }
+}
