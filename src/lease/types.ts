@@ -15,8 +15,10 @@ export interface LeaseRecord {
   fence: number;
   /** When this holder took the lease (epoch ms, holder's wall clock). */
   since: number;
-  /** When the lease runs out unless renewed (epoch ms, as the backend judges it). */
+  /** When the lease runs out unless renewed (epoch ms on the reader's wall clock: the backend's remaining time added to the reader's `Date.now()`). */
   expiresAt: number;
+  /** Start time of the holder process (opaque, see util/process-identity.ts); file backend only, to detect pid reuse. */
+  processStart?: string;
 }
 
 /** Who asks for a lease. */

@@ -1,0 +1,104 @@
+// Leases: who may poll a bot. `createLeaseBackend(--lease URL)` + `Elector`; everything public is exported here.
+//
+// Why this gives fast crash failover AND freeze safety
+// -----------------------------------------------------
+// Two different failures need two different mechanisms:
+//  * A holder that CRASHES (kill -9, host loss) must be replaced quickly. Every backend keeps the lease as a record
+//    with an expiry judged by ONE clock (the host's clock for file, Redis's own TTL, PostgreSQL's now()), so a
+//    standby never trusts its own wall clock against another host's. Standbys retry every ttl/4 and, knowing how
+//    long the holder's lease still runs (PTTL, expires_at − now()), also exactly when it runs out: failover after a
+//    crash takes at most TTL + ~20 ms + one round trip. The file backend does better: the record names the holder's
+//    pid AND process start time, so a standby that sees that process gone (or the pid reused by another process)
+//    takes over at once, within the 250 ms watch poll, without waiting for the TTL. A graceful release deletes the
+//    record and notifies (file watch, Redis PUBLISH, PostgreSQL NOTIFY), so a standby acquires within milliseconds.
+//  * A holder that FREEZES (SIGSTOP, VM pause, long GC) keeps its sockets and pid alive, so "is it still there?"
+//    checks cannot detect it. That is why nothing here relies on connection- or process-scoped locks (a PostgreSQL
+//    advisory lock of a frozen session is held forever) and why every lease has a TTL the backend enforces without
+//    the holder's help: the frozen holder's lease expires and a standby takes it with a larger fence. The frozen
+//    holder itself is kept from acting by the Elector: its leadership is valid only until (time the acquire/renew
+//    request was SENT, on the monotonic clock) + TTL − safety margin, which is always before the backend can expire
+//    it. isLeader() re-checks that deadline on every call, so a process woken from SIGSTOP sees isLeader() === false
+//    immediately, before any timer or renewal runs, then steps down (onLosing) and campaigns as a standby.
+//  * Fences (file counter, Redis INCR key, PostgreSQL sequence) are never reset when a record is deleted, so they
+//    only grow: whatever the gateway does under a fence can be told apart from an older leader's work.
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { usageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { FileLeaseBackend } from './file.js';
+import { RedisLeaseBackend } from './redis.js';
+import { PostgresLeaseBackend } from './postgres.js';
+import { safeUrl, stripPassword } from './url.js';
+import type { LeaseBackend } from './types.js';
+
+export type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord, LeaderView } from './types.js';
+export { Elector, type ElectorChange, type ElectorGuard, type ElectorOptions, type ElectorRole } from './elector.js';
+export { FileLeaseBackend, type FileLeaseOptions } from './file.js';
+export { RedisLeaseBackend, type RedisLeaseOptions } from './redis.js';
+export { PostgresLeaseBackend, type PostgresLeaseOptions } from './postgres.js';
+export { isLeaseBackendError, leaseRefused, leaseUnreachable } from './errors.js';
+export { safeUrl } from './url.js';
+
+/** Options of createLeaseBackend. */
+export interface CreateLeaseBackendOptions {
+  /** This host's state dir; a `file:` lease lives in `<stateDir>/leases/`. Default: defaultStateDir(). */
+  stateDir?: string;
+  logger?: Logger;
+  /** PostgreSQL table name (default `botwarden_leases`); lets tests run side by side. */
+  table?: string;
+}
+
+const EXPECTED = '`file:` (this host), `file:/some/dir`, `redis://host:port[/db]` or `postgres://user@host:port/db`';
+
+/** Build the backend a `--lease` URL names (undefined or empty = `file:`). Throws a usage error naming `--lease`. Does not connect: call open(). */
+export function createLeaseBackend(url: string | undefined, opts: CreateLeaseBackendOptions = {}): LeaseBackend {
+  const raw = (url ?? '').trim();
+  const stateDir = opts.stateDir ?? defaultStateDir();
+  const logger = opts.logger;
+  if (raw === '' || raw === 'file' || raw === 'file:') return new FileLeaseBackend({ dir: stateDir, ...(logger ? { logger } : {}) });
+  if (/^file:/i.test(raw)) {
+    let dir: string;
+    try {
+      dir = /^file:\/\//i.test(raw) ? fileURLToPath(raw) : raw.slice('file:'.length);
+    } catch {
+      throw usageError('--lease', EXPECTED, raw);
+    }
+    if (dir === '') dir = stateDir;
+    return new FileLeaseBackend({ dir: isAbsolute(dir) ? dir : resolve(dir), ...(logger ? { logger } : {}) });
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw usageError('--lease', EXPECTED, stripPassword(raw));
+  }
+  const shown = stripPassword(raw);
+  switch (parsed.protocol) {
+    case 'redis:':
+    case 'rediss:': {
+      if (!parsed.hostname) throw usageError('--lease', `${EXPECTED} (a host name)`, shown);
+      const db = parsed.pathname.replace(/^\//, '');
+      if (db !== '' && !/^\d+$/.test(db)) throw usageError('--lease', 'a Redis database number after the port, e.g. redis://host:6379/0', safeUrl(parsed));
+      return new RedisLeaseBackend({ url: raw, ...(logger ? { logger } : {}) });
+    }
+    case 'postgres:':
+    case 'postgresql:': {
+      if (!parsed.hostname && !parsed.searchParams.get('host')) throw usageError('--lease', `${EXPECTED} (a host name)`, safeUrl(parsed));
+      return new PostgresLeaseBackend({ url: raw, ...(logger ? { logger } : {}), ...(opts.table ? { table: opts.table } : {}) });
+    }
+    default:
+      throw usageError('--lease', EXPECTED, shown, `unknown lease backend "${parsed.protocol.replace(/:$/, '')}"`);
+  }
+}
+
+/**
+ * The default per-user state directory: `$XDG_STATE_HOME/botwarden` or `~/.local/state/botwarden` (Linux and other
+ * POSIX), `~/Library/Application Support/botwarden` (macOS), `%LOCALAPPDATA%\botwarden` (Windows). Pure given its
+ * arguments; src/config should pass its own `--state-dir` result instead of relying on this.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'botwarden');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'botwarden');
+  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'botwarden');
+}

@@ -1,0 +1,82 @@
+// Process identity that survives pid reuse: a pid plus the process's start time (Linux /proc, macOS ps, Windows PowerShell).
+import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+
+/** How long the `ps` / PowerShell fallbacks may take before we give up (ms). */
+const COMMAND_TIMEOUT_MS = 5_000;
+
+/**
+ * The start time of process `pid` as an opaque string that differs between two processes that had the same pid,
+ * or null when no such process exists (or its start time cannot be read).
+ * Linux: field 22 (`starttime`, clock ticks since boot) of /proc/<pid>/stat; macOS/BSD: `ps -o lstart=`;
+ * Windows: `(Get-Process -Id PID).StartTime.ToFileTimeUtc()`.
+ */
+export async function processStartTime(pid: number): Promise<string | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  if (process.platform === 'linux' || process.platform === 'android') {
+    try {
+      return parseProcStatStartTime(await readFile(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+  if (process.platform === 'win32') {
+    const out = await run('powershell.exe', [
+      '-NoProfile',
+      '-NonInteractive',
+      '-Command',
+      `(Get-Process -Id ${pid} -ErrorAction Stop).StartTime.ToFileTimeUtc()`,
+    ]);
+    return out !== null && /^\d+$/.test(out) ? out : null;
+  }
+  // macOS, FreeBSD and other POSIX systems: the full start date, e.g. "Mon Jun  3 10:11:12 2024".
+  const out = await run('ps', ['-o', 'lstart=', '-p', String(pid)]);
+  return out ? out.replace(/\s+/g, ' ') : null;
+}
+
+/**
+ * Field 22 (`starttime`) of a /proc/<pid>/stat line. The command name (field 2) is in parentheses and may itself
+ * contain spaces and parentheses, so the fields are counted from the LAST `)`. Null when the line is malformed.
+ */
+export function parseProcStatStartTime(stat: string): string | null {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  // After ") " come fields 3 (state), 4 (ppid), … so field 22 is index 19.
+  const fields = stat.slice(close + 1).trim().split(/\s+/);
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
+/** True when a process with this pid exists (signal 0; EPERM means it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when `pid` is alive AND is the process that was recorded with `startTime` (when known), i.e. not a newer
+ * process that reuses the pid. When the start time cannot be read on this platform, a live pid counts as the same
+ * process (the caller's TTL remains the backstop).
+ */
+export async function isSameProcess(pid: number, startTime: string | null | undefined): Promise<boolean> {
+  if (!isProcessAlive(pid)) return false;
+  if (startTime === null || startTime === undefined || startTime === '') return true;
+  const now = await processStartTime(pid);
+  if (now === null) return isProcessAlive(pid);
+  return now === startTime;
+}
+
+/** Run a command, resolve its trimmed stdout, or null on any failure (non-zero exit, missing binary, timeout). */
+function run(cmd: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: COMMAND_TIMEOUT_MS, windowsHide: true, encoding: 'utf8' }, (err, stdout) => {
+      const out = typeof stdout === 'string' ? stdout.trim() : '';
+      resolve(err || out === '' ? null : out);
+    });
+  });
+}
