@@ -4,6 +4,9 @@ import { BotwardenError, ExitCode, describeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerServiceCommand } from './commands/service.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerStopCommand } from './commands/stop.js';
 
 /** Build the command tree. Each command module adds itself. */
 export function buildProgram(): Command {
@@ -12,6 +15,9 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerRunCommand(program);
+  registerStatusCommand(program);
+  registerStopCommand(program);
   registerDoctorCommand(program);
   registerServiceCommand(program);
   return program;

@@ -1,0 +1,51 @@
+// `botwarden stop`: ask this host's running instance(s) to stop gracefully (bot stopped, offset confirmed, lease released).
+import { Command } from 'commander';
+import { resolveStateDir } from '../../config/index.js';
+import { BotwardenError } from '../../errors.js';
+import { liveInstances, requestStop, waitGone } from '../../control/instances.js';
+import { parseDurationMs } from '../../config/index.js';
+import { usageError } from '../../errors.js';
+
+interface StopCliOptions {
+  stateDir?: string;
+  config?: string;
+  bot?: string;
+  timeout?: string;
+}
+
+/** Register `botwarden stop`. */
+export function registerStopCommand(program: Command): void {
+  program
+    .command('stop')
+    .description("stop this host's botwarden instance(s) gracefully and wait until they are gone")
+    .option('--state-dir <dir>', 'the state directory the instances use')
+    .option('--config <path>', 'config file to read stateDir from')
+    .option('--bot <id>', 'only instances of this bot id')
+    .option('--timeout <ms>', 'how long to wait for each to exit (default 30000)')
+    .action(async (opts: StopCliOptions) => {
+      const stateDir = resolveStateDir(opts.stateDir, opts.config === undefined ? {} : { config: opts.config });
+      const timeoutMs = opts.timeout === undefined ? 30_000 : parseDurationMs(opts.timeout);
+      if (timeoutMs === undefined) throw usageError('--timeout', 'milliseconds or a duration such as 30s', opts.timeout);
+      const botId = opts.bot === undefined ? undefined : Number(opts.bot);
+      const records = await liveInstances(stateDir, botId);
+      if (records.length === 0) {
+        throw new BotwardenError('NOT_RUNNING', `no running botwarden instance${botId ? ` for bot ${botId}` : ''} in ${stateDir}`, {
+          exit: 'notRunning',
+          hint: 'nothing to stop (pass --state-dir if it uses another state directory)',
+        });
+      }
+      for (const rec of records) {
+        const how = await requestStop(rec);
+        process.stdout.write(`stopping botwarden pid ${rec.pid} (bot ${rec.botId}) via ${how === 'control' ? 'its control endpoint' : 'SIGTERM'}…\n`);
+      }
+      const results = await Promise.all(records.map((rec) => waitGone(rec, timeoutMs)));
+      const stuck = records.filter((_r, i) => !results[i]);
+      if (stuck.length) {
+        throw new BotwardenError('STOP_TIMEOUT', `botwarden pid ${stuck.map((r) => r.pid).join(', ')} still running after ${timeoutMs} ms`, {
+          exit: 'failure',
+          hint: 'its bot may ignore SIGTERM for longer than --stop-timeout; wait, or send SIGINT twice to force',
+        });
+      }
+      process.stdout.write(`stopped ${records.length} instance(s)\n`);
+    });
+}

@@ -1,0 +1,283 @@
+// The composition root of `botwarden run`: config → preflight → lease → gateway → health → bot, and the way back.
+import { BotwardenError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RunConfig } from '../config/index.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { BotApiClient } from '../telegram/client.js';
+import type { User } from '../telegram/types.js';
+import { createLeaseBackend } from '../lease/index.js';
+import { Elector } from '../lease/elector.js';
+import type { LeaseBackend } from '../lease/types.js';
+import { startGateway, type Gateway } from '../gateway/index.js';
+import { Supervisor } from '../process/supervisor.js';
+import { startHealthServer, type HealthServer } from '../health/server.js';
+import { newControlSecret, removeInstanceRecord, writeInstanceRecord } from '../state/instance-file.js';
+import { processStartTime } from '../util/process-identity.js';
+import { monotonicMs } from '../util/clock.js';
+import { VERSION } from '../version.js';
+import { checkToken, clearWebhook } from './api-checks.js';
+import { sleep } from '../util/sleep.js';
+import { resolveLocalConflicts, stopOrphans } from './local-conflicts.js';
+import { CrashLoopSignal, Leadership } from './leadership.js';
+import { buildStatus } from './status.js';
+import { Steps, type StepEvent } from './steps.js';
+
+/** How the daemon talks to its caller (the CLI). */
+export interface DaemonIo {
+  logger: Logger;
+  /** Preflight step changes (the CLI shows them as a checklist). */
+  onStep?: (ev: StepEvent) => void;
+  /** One-line announcements meant for stdout (e.g. `health: http://127.0.0.1:PORT`). */
+  announce: (line: string) => void;
+  /** Lines of the bot's output (already timestamped and redacted), for a status page's recent-lines buffer. */
+  onBotLine?: (line: string) => void;
+}
+
+/** A running `botwarden run`. `run()` resolves with the exit code; `stop()` starts a graceful (or forced) stop. */
+export class Daemon {
+  readonly metrics: Metrics;
+  readonly steps: Steps;
+  private readonly ac = new AbortController();
+  private readonly startedAt = Date.now();
+  private readonly secret = newControlSecret();
+  private me: User | undefined;
+  private backend: LeaseBackend | undefined;
+  private elector: Elector | undefined;
+  private gateway: Gateway | undefined;
+  private health: HealthServer | undefined;
+  private leadership: Leadership | undefined;
+  private fatal: unknown;
+  private stopRequested: { force: boolean } | undefined;
+  private wakeStop!: () => void;
+  private readonly stopWanted = new Promise<void>((r) => (this.wakeStop = r));
+  private pidStart: string | null = null;
+  private apiReachable = true;
+
+  constructor(
+    readonly config: RunConfig,
+    private readonly io: DaemonIo,
+  ) {
+    this.metrics = createMetrics();
+    this.steps = new Steps(io.onStep);
+  }
+
+  /** Ask the daemon to stop; a second call with `force` kills the bot at once. */
+  stop(opts: { force?: boolean } = {}): void {
+    const force = opts.force ?? false;
+    if (this.stopRequested && !force) return;
+    this.stopRequested = { force: force || (this.stopRequested?.force ?? false) };
+    if (!this.ac.signal.aborted) this.ac.abort(new BotwardenError('STOPPING', 'botwarden is stopping'));
+    this.wakeStop();
+    if (force) void this.leadership?.currentSupervisor()?.stop('forced stop', { force: true });
+  }
+
+  /** Run until stopped or failed. Resolves with the exit code (errors are logged here, with their hint). */
+  async run(): Promise<number> {
+    const { config, io } = this;
+    const log = io.logger;
+    const deadline = monotonicMs() + config.startupTimeoutMs;
+    const signal = this.ac.signal;
+    try {
+      this.pidStart = await processStartTime(process.pid);
+      this.steps.start('token', 'token');
+      this.steps.ok('token', `format ok (bot id ${config.botId})`);
+      const client = new BotApiClient({ apiRoot: config.apiRoot, token: config.token, metrics: this.metrics });
+      this.me = await checkToken(client, this.steps, { deadlineMs: deadline, signal, logger: log });
+      if (this.me.id !== config.botId) log.warn(`getMe answered bot id ${this.me.id}, but the token says ${config.botId}`);
+      await clearWebhook(client, this.steps, { deadlineMs: deadline, signal, logger: log });
+      await resolveLocalConflicts({ token: config.token, stateDir: config.stateDir, botId: config.botId, takeover: config.takeover, stopTimeoutMs: config.stopTimeoutMs, steps: this.steps, logger: log.child('conflicts') });
+
+      await this.openLease(deadline, signal);
+      const elector = (this.elector = new Elector({
+        backend: this.backend!,
+        claim: { botId: config.botId, instanceId: config.instanceId, host: config.host, pid: process.pid },
+        ttlMs: config.leaseTtlMs,
+        logger: log.child('lease'),
+      }));
+
+      this.steps.start('gateway', 'gateway');
+      this.gateway = await startGateway({ upstreamRoot: config.apiRoot, token: config.token, leader: elector, logger: log.child('gateway'), metrics: this.metrics });
+      this.steps.ok('gateway', `${this.gateway.root} (TELEGRAM_API_ROOT)`);
+
+      this.health = await startHealthServer({
+        host: config.healthHost,
+        port: config.healthPort,
+        status: () => this.status(),
+        metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+        control: { secret: this.secret, onStop: () => this.stop() },
+        logger: log.child('health'),
+      });
+      io.announce(`health: ${this.health.url} (status: ${this.health.url}/status)`);
+      this.writeState();
+
+      this.leadership = new Leadership({
+        elector,
+        gateway: this.gateway,
+        makeSupervisor: () => this.makeSupervisor(),
+        logger: log,
+        metrics: this.metrics,
+        onFatal: (err) => this.onFatal(err),
+        onChange: () => this.writeState(),
+        beforeLeading: async () => {
+          await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
+        },
+      });
+      this.steps.start('lease', 'lease', `${this.backend!.description}, ttl ${config.leaseTtlMs} ms`);
+      const first = await Promise.race([this.leadership.start(), this.stopWanted.then(() => 'stopping' as const)]);
+      if (first === 'leader') this.steps.ok('lease', `leader (fence ${elector.fence() ?? '?'})`);
+      else if (first === 'standby') {
+        const h = elector.holder();
+        this.steps.ok('lease', `standby: led by ${h ? `${h.host} pid ${h.pid} since ${new Date(h.since).toISOString()}` : 'another instance'}`);
+      }
+      if (!this.stopRequested) {
+        if (first === 'leader') this.steps.ok('bot', `started: ${config.command.join(' ')}`);
+        else this.steps.skip('bot', 'bot', 'waiting: starts when this instance becomes leader');
+      }
+      await this.stopWanted;
+    } catch (err) {
+      if (!(this.stopRequested && isAbort(err))) this.fatal ??= err;
+    }
+    return this.finish();
+  }
+
+  /** The `/status` snapshot. */
+  status(): ReturnType<typeof buildStatus> {
+    return buildStatus({
+      config: this.config,
+      me: this.me,
+      role: this.stopRequested ? 'stopping' : (this.leadership?.currentRole() ?? 'starting'),
+      startedAt: this.startedAt,
+      version: VERSION,
+      supervisor: this.leadership?.currentSupervisor(),
+      restarts: this.leadership?.totalRestarts() ?? 0,
+      gateway: this.gateway,
+      elector: this.elector,
+      backendDescription: this.backend?.description ?? this.config.lease,
+      apiReachable: this.apiReachable,
+      steps: this.steps.list(),
+    });
+  }
+
+  private async openLease(deadline: number, signal: AbortSignal): Promise<void> {
+    const { config } = this;
+    this.steps.start('lease-backend', 'lease backend');
+    const backend = (this.backend = createLeaseBackend(config.lease, { stateDir: config.stateDir, logger: this.io.logger.child('lease') }));
+    let delayMs = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await backend.open(signal);
+        this.steps.ok('lease-backend', backend.description);
+        return;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const unreachable = err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE';
+        if (!unreachable || monotonicMs() + delayMs > deadline) {
+          this.steps.fail('lease-backend', err instanceof Error ? err.message : String(err));
+          throw err;
+        }
+        this.steps.progress('lease-backend', `${backend.description} unreachable; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`);
+        this.io.logger.warn(`lease backend ${backend.description} unreachable (${err.message}); retrying`);
+        await sleep(delayMs, signal);
+        delayMs = Math.min(delayMs * 2, 5000);
+      }
+    }
+  }
+
+  private makeSupervisor(): Supervisor {
+    const { config } = this;
+    const env: NodeJS.ProcessEnv = {
+      ...config.baseEnv,
+      ...config.childEnv,
+      BOT_TOKEN: config.token,
+      TELEGRAM_API_ROOT: this.gateway!.root,
+      BOTWARDEN_INSTANCE: config.instanceId,
+    };
+    const sup = new Supervisor({
+      command: [...config.command],
+      env,
+      cwd: config.cwd,
+      token: config.token,
+      restart: config.restart,
+      stopTimeoutMs: config.stopTimeoutMs,
+      ...(config.maxMemoryBytes !== undefined ? { maxMemoryBytes: config.maxMemoryBytes } : {}),
+      ...(config.fallback ? { fallbackCommand: [...config.fallback] } : {}),
+      output: {
+        sink: process.stdout,
+        ...(config.logFile ? { logFile: config.logFile } : {}),
+        ...(this.io.onBotLine ? { onLine: this.io.onBotLine } : {}),
+      },
+      logger: this.io.logger.child('bot'),
+      metrics: this.metrics,
+    });
+    return sup;
+  }
+
+  private onFatal(err: unknown): void {
+    this.fatal ??= err;
+    this.stop();
+  }
+
+  private writeState(): void {
+    const { config } = this;
+    const snap = this.leadership?.currentSupervisor()?.snapshot();
+    try {
+      writeInstanceRecord(config.stateDir, {
+        version: 1,
+        botId: config.botId,
+        username: this.me?.username,
+        instanceId: config.instanceId,
+        host: config.host,
+        pid: process.pid,
+        pidStart: this.pidStart,
+        startedAt: this.startedAt,
+        healthUrl: this.health?.url,
+        controlSecret: this.secret,
+        child: snap?.pid ? { pid: snap.pid, start: snap.pidStart ?? null } : null,
+        lease: config.lease,
+      });
+    } catch (err) {
+      this.io.logger.warn(`could not write the state file in ${config.stateDir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Tear down in reverse order, every step even when one fails; map the outcome to an exit code. */
+  private async finish(): Promise<number> {
+    const log = this.io.logger;
+    const steps: Array<[string, () => Promise<unknown> | unknown]> = [
+      ['leadership', () => this.leadership?.shutdown({ force: this.stopRequested?.force ?? false })],
+      ['elector', () => this.elector?.stop()],
+      ['gateway', () => this.gateway?.close()],
+      ['health', () => this.health?.close()],
+      ['lease backend', () => this.backend?.close()],
+      ['state file', () => removeInstanceRecord(this.config.stateDir, this.config.botId, this.config.instanceId)],
+    ];
+    for (const [name, fn] of steps) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn(`while stopping (${name}): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const err = this.fatal;
+    if (err === undefined) {
+      log.info('stopped: bot stopped, lease released');
+      return 0;
+    }
+    if (err instanceof CrashLoopSignal) {
+      log.error(`the bot crashed too often: ${err.detail}`);
+      log.error('  → read the bot output above, fix the cause, then start again (or give --fallback <command> to run a minimal bot meanwhile)');
+      return 5;
+    }
+    if (err instanceof BotwardenError) {
+      log.error(err.message);
+      if (err.hint) log.error(`  → ${err.hint}`);
+      return err.exitCode;
+    }
+    log.error(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 70;
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return (err instanceof BotwardenError && err.code === 'STOPPING') || (err instanceof Error && err.name === 'AbortError');
+}

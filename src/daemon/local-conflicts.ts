@@ -1,0 +1,84 @@
+// Preflight "local conflicts": stop this bot's orphans left by a botwarden that died, then find other local
+// processes holding the token; stop them only with --takeover.
+import path from 'node:path';
+import { BotwardenError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { findTokenHolders } from '../process/conflicts.js';
+import { stopTree } from '../process/tree.js';
+import { readInstanceRecords, removeInstanceRecord } from '../state/instance-file.js';
+import { isSameProcess } from '../util/process-identity.js';
+import type { Steps } from './steps.js';
+
+/** A process that holds the token, is not ours and is not another botwarden or its bot. */
+export interface LocalConflict {
+  pid: number;
+  command: string;
+  via: string;
+}
+
+/** Processes that may hold the token without polling: shells and terminal multiplexers (they only pass the env on). */
+const PASS_THROUGH = new Set(['sh', 'bash', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh', 'tmux', 'screen', 'login', 'sudo', 'su', 'doas', 'cmd.exe', 'powershell.exe', 'pwsh', 'pwsh.exe', 'powershell']);
+
+/** True for the command line of a `botwarden run` (another instance: the lease, not preflight, arbitrates). */
+export function isBotwardenRun(command: string): boolean {
+  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
+}
+
+function isPassThrough(command: string): boolean {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return PASS_THROUGH.has(path.basename(first.replace(/^-/, '')).toLowerCase());
+}
+
+/** Stop bots whose botwarden died (kill -9): recognised from this host's instance files, stopped without asking. */
+export async function stopOrphans(opts: { stateDir: string; botId: number; stopTimeoutMs: number; logger: Logger }): Promise<number[]> {
+  const stopped: number[] = [];
+  for (const rec of readInstanceRecords(opts.stateDir, opts.botId)) {
+    if (rec.pid === process.pid) continue;
+    if (await isSameProcess(rec.pid, rec.pidStart)) continue;
+    if (rec.child && (await isSameProcess(rec.child.pid, rec.child.start))) {
+      opts.logger.warn(`stopping an orphaned bot process (pid ${rec.child.pid}) left running by botwarden pid ${rec.pid}, which is gone`);
+      await stopTree(rec.child.pid, { graceMs: opts.stopTimeoutMs });
+      stopped.push(rec.child.pid);
+    }
+    removeInstanceRecord(opts.stateDir, rec.botId, rec.instanceId);
+  }
+  return stopped;
+}
+
+/** The whole step: orphans, then other holders of the token. Throws exit 7 when some remain and --takeover is off. */
+export async function resolveLocalConflicts(opts: {
+  token: string;
+  stateDir: string;
+  botId: number;
+  takeover: boolean;
+  stopTimeoutMs: number;
+  steps: Steps;
+  logger: Logger;
+}): Promise<{ orphansStopped: number[]; takenOver: LocalConflict[] }> {
+  opts.steps.start('conflicts', 'local conflicts');
+  const orphansStopped = await stopOrphans(opts);
+  const holders = await findTokenHolders(opts.token, { excludePids: [process.pid] });
+  const conflicts: LocalConflict[] = holders
+    .filter((h) => h.managedBy === undefined && !isBotwardenRun(h.command) && !isPassThrough(h.command))
+    .map((h) => ({ pid: h.pid, command: h.command, via: h.via }));
+  const orphanNote = orphansStopped.length ? `stopped orphan bot pid ${orphansStopped.join(', ')}; ` : '';
+  if (conflicts.length === 0) {
+    opts.steps.ok('conflicts', `${orphanNote}no other process holds this token`);
+    return { orphansStopped, takenOver: [] };
+  }
+  const list = conflicts.map((c) => `pid ${c.pid}: ${c.command}`).join('; ');
+  if (!opts.takeover) {
+    opts.steps.fail('conflicts', `${conflicts.length} unmanaged process(es) hold this token: ${list}`);
+    throw new BotwardenError('LOCAL_CONFLICT', `${conflicts.length} process(es) on this host use this bot's token outside botwarden and would cause 409 Conflict: ${list}`, {
+      exit: 'conflict',
+      hint: 'stop them yourself, or rerun with --takeover to have botwarden stop them (SIGTERM, then SIGKILL after --stop-timeout)',
+    });
+  }
+  for (const c of conflicts) {
+    opts.steps.progress('conflicts', `--takeover: stopping pid ${c.pid}`);
+    const r = await stopTree(c.pid, { graceMs: opts.stopTimeoutMs });
+    opts.logger.warn(`--takeover: stopped pid ${c.pid} (${c.command})${r.forced ? ' with SIGKILL' : ''}`);
+  }
+  opts.steps.warn('conflicts', `${orphanNote}--takeover stopped ${list}`);
+  return { orphansStopped, takenOver: conflicts };
+}

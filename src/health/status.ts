@@ -1,0 +1,52 @@
+// The shape of `GET /status` (★ fields: role, bot, child, conflicts) and readiness derived from it.
+import type { LeaseRecord } from '../lease/types.js';
+import type { StepEvent } from '../daemon/steps.js';
+
+export type Role = 'starting' | 'leader' | 'standby' | 'stopping';
+
+/** Everything this instance reports about itself. Never contains the token. */
+export interface StatusSnapshot {
+  role: Role;
+  bot: { id: number; username: string | undefined };
+  instance: { id: string; host: string; pid: number; startedAt: number; version: string };
+  child: {
+    pid: number | null;
+    restarts: number;
+    state: string;
+    startedAt: number | null;
+    lastExit: { code: number | null; signal: string | null; reason: string; at: number } | null;
+    memoryBytes: number | null;
+  };
+  /** 409s absorbed by the gateway (never shown to the bot). */
+  conflicts: number;
+  conflictsByCause: Record<string, number>;
+  lease: { backend: string; ttlMs: number; fence: number | null; msLeft: number; holder: LeaseRecord | null };
+  gateway: {
+    root: string | null;
+    /** Whether the bot has called the gateway at all (a bot that ignores TELEGRAM_API_ROOT has no fencing). */
+    used: boolean;
+    polling: boolean;
+    updatesForwarded: number;
+    lastGetUpdatesAt: number | null;
+    lateDiscarded: number;
+  };
+  api: { root: string; reachable: boolean };
+  preflight: StepEvent[];
+  /** When a leader's bot counts as stalled: no getUpdates for this long. */
+  stallAfterMs: number;
+}
+
+/** `/readyz`: a leader whose bot runs, whose API answers, and whose bot still polls. */
+export function readiness(s: StatusSnapshot, now = Date.now()): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (s.role !== 'leader') reasons.push(`role is ${s.role}, not leader`);
+  if (s.child.pid === null) reasons.push(`bot process is not running (${s.child.state})`);
+  if (!s.api.reachable) reasons.push('Bot API is unreachable');
+  if (s.role === 'leader' && s.child.pid !== null && s.gateway.used) {
+    const last = s.gateway.lastGetUpdatesAt;
+    const since = s.child.startedAt ?? now;
+    const quietMs = now - Math.max(last ?? 0, since);
+    if (quietMs > s.stallAfterMs) reasons.push(`bot has not polled for ${Math.round(quietMs / 1000)} s`);
+  }
+  return { ready: reasons.length === 0, reasons };
+}
