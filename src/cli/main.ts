@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BotwardenError, ExitCode, describeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerServiceCommand } from './commands/service.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerStopCommand(program);
   registerDoctorCommand(program);
+  registerEmulatorCommand(program);
   registerServiceCommand(program);
   return program;
 }
