@@ -267,7 +267,8 @@ export class UpdatesRelay {
   /** Decide the next step for a poll that may go upstream: forward with a timeout, or wait a little. */
   private plan(poll: BotPoll, remainingMs: number): { kind: 'forward'; timeoutS: number } | { kind: 'wait'; ms: number; thenEmpty: boolean } {
     const now = monotonicMs();
-    const wantS = Math.floor(remainingMs / 1000);
+    // What is left of the bot's own timeout, rounded up (so a first call forwards the bot's timeout unchanged).
+    const wantS = Math.min(poll.params.timeoutS, Math.ceil(remainingMs / 1000));
     const budgetMs = this.leader.msLeft() - this.t.leaseMarginMs;
     const short = (): { kind: 'wait'; ms: number; thenEmpty: boolean } =>
       remainingMs <= 0 ? { kind: 'wait', ms: this.t.shortPollHoldMs, thenEmpty: true } : { kind: 'wait', ms: Math.min(remainingMs, 250), thenEmpty: false };
