@@ -24,6 +24,8 @@ export interface PostgresLeaseOptions {
   connectTimeoutMs?: number;
   /** Per-query timeout, enforced by the client and as the server's statement_timeout (ms). Default 2000. */
   queryTimeoutMs?: number;
+  /** application_name of the connections (shown in pg_stat_activity). Default `botwarden-lease@<host>`. */
+  applicationName?: string;
 }
 
 const DEFAULT_TABLE = 'botwarden_leases';
@@ -50,6 +52,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
   private readonly channel: string;
   private readonly connectTimeoutMs: number;
   private readonly queryTimeoutMs: number;
+  private readonly applicationName: string;
   private readonly pool: pg.Pool;
   private listener: pg.Client | undefined;
   private listening: Promise<pg.Client> | undefined;
@@ -71,6 +74,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
     this.channel = this.table === DEFAULT_TABLE ? 'botwarden_lease_released' : `${this.table}_released`;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 2000;
     this.queryTimeoutMs = opts.queryTimeoutMs ?? 2000;
+    this.applicationName = (opts.applicationName ?? `botwarden-lease@${hostname()}`).slice(0, 63);
     this.pool = new pg.Pool({ ...this.clientConfig(), max: 2, idleTimeoutMillis: 30_000 });
     // An idle pooled connection that dies (server restart, pg_terminate_backend) is reported here and replaced.
     this.pool.on('error', (err) => this.noteError(err));
@@ -268,7 +272,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
       idle_in_transaction_session_timeout: Math.max(this.queryTimeoutMs * 2, 5000),
       keepAlive: true,
       keepAliveInitialDelayMillis: 1000,
-      application_name: `botwarden-lease@${hostname()}`.slice(0, 63),
+      application_name: this.applicationName,
     };
   }
 

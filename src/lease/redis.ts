@@ -17,6 +17,8 @@ export interface RedisLeaseOptions {
   connectTimeoutMs?: number;
   /** A command without a reply after this long fails with LEASE_UNREACHABLE (ms). Default 2000. */
   commandTimeoutMs?: number;
+  /** CLIENT SETNAME of the command connection; the watch connection adds `-watch`. Default `botwarden-lease`. */
+  connectionName?: string;
 }
 
 // Take the lease if the key is absent (Redis expired it) or we already hold it (same instance, host and pid):
@@ -73,6 +75,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   private sub: Redis | undefined;
   private readonly logger: Logger;
   private readonly prefix: string;
+  private readonly connectionName: string;
   private readonly watchers = new Map<string, Set<() => void>>();
   private lastError: string | undefined;
   private down = false;
@@ -83,6 +86,7 @@ export class RedisLeaseBackend implements LeaseBackend {
     this.description = safeUrl(url);
     this.logger = opts.logger ?? silentLogger;
     this.prefix = opts.keyPrefix ?? 'botwarden:lease:';
+    this.connectionName = opts.connectionName ?? 'botwarden-lease';
     this.client = new Redis(opts.url, {
       lazyConnect: true,
       // Fail fast instead of queueing commands while disconnected: a lease decision must never wait for a reconnect.
@@ -93,7 +97,7 @@ export class RedisLeaseBackend implements LeaseBackend {
       // Keep reconnecting (50 ms doubling up to 1 s) so the lease works again as soon as Redis is back.
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
       keepAlive: 1000,
-      connectionName: 'botwarden-lease',
+      connectionName: this.connectionName,
     });
     this.client.on('error', (err: Error) => this.noteError(err));
     this.client.on('ready', () => {
@@ -184,7 +188,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   private async subscriber(): Promise<Redis> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
     if (!this.sub) {
-      this.sub = this.client.duplicate({ connectionName: 'botwarden-lease-watch', autoResubscribe: true });
+      this.sub = this.client.duplicate({ connectionName: `${this.connectionName}-watch`, autoResubscribe: true });
       this.sub.on('error', (err: Error) => this.noteError(err));
       this.sub.on('message', (channel: string) => {
         for (const cb of [...(this.watchers.get(channel) ?? [])]) cb();

@@ -1,0 +1,96 @@
+// Shared bits of the lease tests: unique bot ids and table names, claims, backends against the real servers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createLeaseBackend } from '../../src/lease/index.js';
+import type { LeaseBackend, LeaseClaim } from '../../src/lease/types.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let seq = 0;
+/** A bot id no other test (or run) uses. */
+export function uniqueBotId(): number {
+  seq += 1;
+  return 8_000_000_000 + ((process.pid % 10_000) * 100_000 + Math.floor(Math.random() * 1000) * 100 + seq) % 999_999_999;
+}
+
+/** A unique PostgreSQL table name for this test file run. */
+export function uniqueTable(tag: string): string {
+  return `bw_test_${tag}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+}
+
+export function claimFor(botId: number, instanceId: string, pid = process.pid): LeaseClaim {
+  return { botId, instanceId, host: hostname(), pid };
+}
+
+export async function tempStateDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bw-lease-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export type Kind = 'file' | 'redis' | 'postgres';
+
+/** A backend factory for one kind, sharing a state dir (file) or table (postgres), and the cleanup of all of it. */
+export async function backendKit(kind: Kind): Promise<{
+  url: string;
+  table?: string;
+  stateDir: string;
+  make: () => Promise<LeaseBackend>;
+  cleanup: (botIds?: number[]) => Promise<void>;
+}> {
+  const { dir, cleanup: rmDir } = await tempStateDir();
+  const table = kind === 'postgres' ? uniqueTable('k') : undefined;
+  const url = kind === 'file' ? 'file:' : kind === 'redis' ? REDIS_URL : PG_URL;
+  const made: LeaseBackend[] = [];
+  return {
+    url,
+    ...(table ? { table } : {}),
+    stateDir: dir,
+    async make() {
+      const b = createLeaseBackend(url, { stateDir: dir, ...(table ? { table } : {}) });
+      made.push(b);
+      await b.open();
+      return b;
+    },
+    async cleanup(botIds = []) {
+      await Promise.all(made.map((b) => b.close()));
+      if (kind === 'redis') await redisCleanup(botIds);
+      if (table) await dropTable(table);
+      await rmDir();
+    },
+  };
+}
+
+export async function redisCleanup(botIds: number[]): Promise<void> {
+  if (botIds.length === 0) return;
+  const r = new Redis(REDIS_URL, { lazyConnect: true });
+  await r.connect();
+  try {
+    await r.del(...botIds.flatMap((id) => [`botwarden:lease:${id}`, `botwarden:lease:${id}:fence`]));
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function dropTable(table: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP TABLE IF EXISTS ${table}`);
+    await c.query(`DROP SEQUENCE IF EXISTS ${table}_fence_seq`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Resolve once `pred()` is true (checked every `everyMs`), or reject after `timeoutMs`. */
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 5): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await pred())) {
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
