@@ -21,8 +21,8 @@ export function checklistRenderer(opts: { tty: boolean; out: NodeJS.WritableStre
       return;
     }
     if (ev.state === 'running' && !ev.detail) return;
-    const fields = { step: ev.id, state: ev.state, ...(ev.durationMs !== undefined ? { ms: ev.durationMs } : {}) };
+    const fields = opts.logger.json ? { step: ev.id, state: ev.state, ...(ev.durationMs !== undefined ? { ms: ev.durationMs } : {}) } : {};
     const level = ev.state === 'fail' ? 'error' : ev.state === 'warn' ? 'warn' : 'info';
-    opts.logger.log(level, `preflight: ${text}`, fields);
+    opts.logger.log(level, text, fields);
   };
 }

@@ -39,10 +39,7 @@ export async function checkToken(client: BotApiClient, steps: Steps, opts: { dea
     const me = await untilReachable('getMe', () => client.getMe({ signal: opts.signal }), {
       deadlineMs: opts.deadlineMs,
       signal: opts.signal,
-      onRetry: (msg) => {
-        steps.progress('getMe', msg);
-        opts.logger.warn(msg);
-      },
+      onRetry: (msg) => steps.progress('getMe', msg),
       onGiveUp: (err) =>
         new BotwardenError('API_UNREACHABLE', `the Bot API at ${client.apiRoot} could not be reached: ${err instanceof ApiUnreachableError ? err.reason : String(err)}`, {
           exit: 'apiUnreachable',

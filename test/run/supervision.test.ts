@@ -1,0 +1,84 @@
+// Supervision under botwarden run: crash → immediate restart; a bot that ignores SIGTERM and forks a grandchild
+// is stopped as a whole tree; a bot printing its own token never leaks it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RAW_ECHO, isAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
+import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+
+let emu: TestEmulator;
+before(async () => {
+  emu = await startTestEmulator();
+});
+after(async () => {
+  await emu.close();
+});
+
+test('a crashed bot is restarted at once and answers again; /status counts the restart', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  try {
+    await bw.waitFor(/ready pid/, 15_000);
+    const first = (await bw.status()).child.pid;
+    await emu.sendText(bot.id, 'crash');
+    const s = await eventually('restart', async () => {
+      const st = await bw.status();
+      return st.child.restarts === 1 && st.child.pid !== null && st.child.pid !== first ? st : undefined;
+    });
+    assert.equal(s.child.lastExit?.code, 1);
+    await emu.sendText(bot.id, 'after crash');
+    await eventually('reply after restart', async () => (await emu.sent(bot.id)).find((m) => m.text === 'echo: after crash'));
+    assert.equal((await emu.stats(bot.id)).conflicts, 0);
+  } finally {
+    await bw.stop();
+    state.remove();
+  }
+});
+
+test('stop: a bot ignoring SIGTERM with a detached grandchild is gone after --stop-timeout', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const bw = await startRun({
+    token: bot.token,
+    apiRoot: emu.url,
+    stateDir: state.dir,
+    command: [process.execPath, RAW_ECHO],
+    args: ['--stop-timeout', '800'],
+    env: { IGNORE_SIGTERM: '1', GRANDCHILD: '1' },
+  });
+  try {
+    const m = await bw.waitFor(/grandchild (\d+)/, 15_000);
+    await bw.waitFor(/ready pid/, 15_000);
+    const grandchild = Number(m[1]);
+    const child = (await bw.status()).child.pid as number;
+    assert.ok(isAlive(grandchild) && isAlive(child));
+    const t0 = Date.now();
+    bw.child.kill('SIGTERM');
+    assert.equal(await bw.exited(), 0, bw.stderr());
+    const took = Date.now() - t0;
+    assert.ok(!isAlive(child), 'bot still alive');
+    assert.ok(!isAlive(grandchild), 'grandchild still alive');
+    assert.ok(took >= 700 && took < 8000, `stop took ${took} ms`);
+  } finally {
+    await bw.stop();
+    state.remove();
+  }
+});
+
+test("the bot's own token is redacted in its streamed output", async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } });
+  try {
+    await bw.waitFor(/\(oops\)/, 15_000);
+    await bw.waitFor(/stderr copy/, 5000);
+    const secret = bot.token.split(':')[1] as string;
+    const out = bw.stdout() + bw.stderr();
+    assert.ok(!out.includes(secret), 'token secret leaked into output');
+    assert.ok(!out.includes(secret.slice(0, 10)), 'part of the token secret leaked');
+    assert.match(out, new RegExp(`${bot.id}:<redacted>`));
+  } finally {
+    await bw.stop();
+    state.remove();
+  }
+});
