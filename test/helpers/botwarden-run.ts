@@ -40,7 +40,7 @@ export async function startRun(opts: {
       healthUrl = m[1] ?? '';
     } catch (err) {
       await proc.stop();
-      throw new Error(`${String(err)}\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`);
+      throw new Error(`${String(err)}\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`, { cause: err });
     }
   }
   return Object.assign(proc, {
