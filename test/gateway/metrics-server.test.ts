@@ -1,0 +1,92 @@
+// Metrics on a private registry (names, bounded method labels, no token) and the one listen helper (loopback, close).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import { register as globalRegistry } from 'prom-client';
+import { createMetrics } from '../../src/metrics.js';
+import { closeServer, listenLoopback } from '../../src/server.js';
+import { canonicalMethod, methodLabel } from '../../src/telegram/methods.js';
+
+test('createMetrics: every documented metric on a private registry, not the global one', async () => {
+  const before = (await globalRegistry.getMetricsAsJSON()).length;
+  const m = createMetrics();
+  m.up.set(1);
+  m.leader.set(1);
+  m.restarts.inc();
+  m.updatesForwarded.inc(3);
+  m.conflictsAbsorbed.labels('webhook').inc();
+  m.lateDiscarded.inc();
+  m.botMemoryBytes.set(12345);
+  m.observeApiCall('sendMessage', 200, 0.002);
+  const text = await m.registry.metrics();
+  for (const name of [
+    'botwarden_up 1',
+    'botwarden_leader 1',
+    'botwarden_restarts_total 1',
+    'botwarden_updates_forwarded_total 3',
+    'botwarden_conflicts_absorbed_total{cause="webhook"} 1',
+    'botwarden_conflicts_absorbed_total{cause="other-poller"} 0',
+    'botwarden_api_requests_total{method="sendMessage",code="200"} 1',
+    'botwarden_api_request_duration_seconds_bucket{le="0.0025",method="sendMessage"} 1',
+    'botwarden_api_request_duration_seconds_bucket{le="60",method="sendMessage"} 1',
+    'botwarden_getupdates_late_discarded_total 1',
+    'botwarden_bot_memory_bytes 12345',
+    'botwarden_process_resident_memory_bytes',
+  ]) {
+    assert.ok(text.includes(name), `missing ${name}`);
+  }
+  assert.equal((await globalRegistry.getMetricsAsJSON()).length, before, 'nothing registered globally');
+  // Two sets side by side do not collide (one per daemon, several in one test process).
+  const m2 = createMetrics();
+  m2.up.set(0);
+  assert.match(await m2.registry.metrics(), /botwarden_up 0/);
+});
+
+test('method labels are bounded: canonical names, any case, unknown → other; never the token', async () => {
+  assert.equal(canonicalMethod('setWebHook'), 'setWebhook');
+  assert.equal(canonicalMethod('GETUPDATES'), 'getUpdates');
+  assert.equal(methodLabel('sendmessage'), 'sendMessage');
+  assert.equal(methodLabel('file'), 'file');
+  assert.equal(methodLabel('123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1'), 'other');
+  assert.equal(methodLabel('whatever-the-bot-sends'), 'other');
+  const m = createMetrics({ defaultMetrics: false });
+  m.observeApiCall('123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1', 'weird code', 1);
+  m.observeApiCall('noSuchMethod', 999, -1);
+  const text = await m.registry.metrics();
+  assert.match(text, /botwarden_api_requests_total\{method="other",code="error"\} 2/);
+  assert.ok(!text.includes('AAHdq'));
+});
+
+test('listenLoopback binds 127.0.0.1 by default and reports the URL; closeServer ends open connections, safe twice', async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial'); // never ended: a busy connection
+  });
+  const addr = await listenLoopback(server, { port: 0 });
+  assert.equal(addr.host, '127.0.0.1');
+  assert.ok(addr.port > 0);
+  assert.equal(addr.url, `http://127.0.0.1:${addr.port}`);
+  const got = new Promise<string>((resolve) => {
+    const req = request(addr.url, (res) => {
+      res.once('data', () => resolve('data'));
+      res.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+  assert.equal(await got, 'data');
+  const t0 = Date.now();
+  await Promise.all([closeServer(server), closeServer(server)]);
+  await closeServer(server);
+  assert.ok(Date.now() - t0 < 1000);
+  assert.equal(server.listening, false);
+});
+
+test('listenLoopback rejects when the port is taken', async () => {
+  const a = createServer();
+  const addr = await listenLoopback(a, { port: 0 });
+  const b = createServer();
+  await assert.rejects(listenLoopback(b, { port: addr.port }), /EADDRINUSE/);
+  await closeServer(a);
+  await closeServer(b);
+});
