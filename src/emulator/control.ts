@@ -248,6 +248,8 @@ export async function handleControl(core: EmulatorCore, req: IncomingMessage, re
         case 'DELETE sent':
           bot.sent = [];
           return reply(200, {});
+        case 'GET requests':
+          return reply(200, { requests: bot.requestLog.slice(-1000) });
         case 'GET stats':
           return reply(200, statsOf(bot));
         case 'POST revoke':

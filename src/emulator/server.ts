@@ -110,10 +110,12 @@ async function handleBotApi(core: EmulatorCore, req: IncomingMessage, res: Serve
   const entry = core.registry.byToken.get(token);
   const bot = entry ? core.registry.state(entry, env) : undefined;
   if (bot) {
+    const now = Date.now();
     bot.stats.requests++;
+    bot.logRequest(method, now);
     if (lower === 'getupdates') {
       bot.stats.getUpdatesCalls++;
-      bot.stats.lastGetUpdatesAtMs = Date.now();
+      bot.stats.lastGetUpdatesAtMs = now;
       bot.stats.lastUserAgent = req.headers['user-agent'];
     }
   }

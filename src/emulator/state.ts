@@ -108,8 +108,8 @@ export class BotState {
   readonly texts = new Map<string, string>();
   nextFileSeq = 1;
   nextCallbackSeq = 1;
-  /** Called when an update was queued (webhook delivery hooks in here). */
-  onUpdate: (() => void) | undefined;
+  /** The latest Bot API requests for this bot (method as sent, epoch ms), newest last; bounded. */
+  requestLog: Array<{ method: string; at: number }> = [];
 
   constructor(
     readonly bot: BotIdentity,
@@ -150,6 +150,12 @@ export class BotState {
       this.chats.set(id, c);
     }
     return c;
+  }
+
+  /** Log one request (keeps the latest 1000-2000). */
+  logRequest(method: string, at: number): void {
+    this.requestLog.push({ method, at });
+    if (this.requestLog.length > 2000) this.requestLog.splice(0, 1000);
   }
 
   /** Record something sent (bounded list). */
