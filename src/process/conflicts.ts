@@ -53,12 +53,15 @@ export async function findTokenHolders(token: string, opts: FindTokenHoldersOpti
   return found.sort((a, b) => a.pid - b.pid);
 }
 
-/** True when `text` contains `token` with no token character right before or after it. */
+/**
+ * True when `text` contains `token` bounded: no digit right before it (that would be a longer bot id) and no secret
+ * character right after it (a longer secret). Letters before are fine: `…/bot<token>/getMe`.
+ */
 export function holdsToken(text: string, token: string): boolean {
   for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + 1)) {
     const before = i > 0 ? text.charAt(i - 1) : '';
     const after = text.charAt(i + token.length);
-    if (!TOKEN_CHAR.test(before) && !TOKEN_CHAR.test(after)) return true;
+    if (!/\d/.test(before) && !TOKEN_CHAR.test(after)) return true;
   }
   return false;
 }

@@ -120,6 +120,8 @@ export class Supervisor {
   private memoryTimer: NodeJS.Timeout | undefined;
   private spawning: Promise<unknown> | undefined;
   private readonly background = new Set<Promise<unknown>>();
+  /** Output pumps of children whose pipes are still open (a leftover process may hold them after the bot exits). */
+  private readonly pumps = new Set<Running>();
 
   constructor(private readonly opts: SupervisorOptions) {
     if (opts.command.length === 0 || !opts.command[0]) throw new BotwardenError('USAGE', 'no bot command given', { exit: 'usage', hint: 'botwarden run [options] -- <command> [args…]' });
@@ -224,6 +226,8 @@ export class Supervisor {
       output: this.output.attach({ pid: handle.pid, stdout: handle.stdout, stderr: handle.stderr }),
     };
     this.current = running;
+    this.pumps.add(running);
+    void running.output.finally(() => this.pumps.delete(running));
     this.opts.metrics?.up.set(1);
     this.setState(kind === 'fallback' ? 'fallback' : 'running');
     this.logger.info(`${kind === 'fallback' ? 'fallback command' : 'bot'} started (pid ${handle.pid})`);
@@ -349,12 +353,28 @@ export class Supervisor {
       result = await stopTree(running.handle.pid, { graceMs: force ? 0 : this.stopTimeoutMs, forceSignal: this.forceStop.signal });
       await running.handle.exited;
       this.logger.info(`bot stopped in ${result.durationMs} ms${result.forced ? ' (SIGKILL after --stop-timeout)' : ''}`);
-      await Promise.race([running.output, new Promise((r) => setTimeout(r, OUTPUT_FLUSH_MS).unref())]);
     }
     await Promise.allSettled([...this.background]);
+    await this.flushOutputs();
     await this.output.close();
     if (this.state !== 'crash-loop') this.setState('stopped');
     return result;
+  }
+
+  /** Let the last lines through, then close pipes still held open (by a process outside the tree) so botwarden can exit. */
+  private async flushOutputs(): Promise<void> {
+    if (this.pumps.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.pumps].map((p) => p.output)),
+      new Promise((resolve) => (timer = setTimeout(resolve, OUTPUT_FLUSH_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const p of this.pumps) {
+      p.handle.stdout?.destroy();
+      p.handle.stderr?.destroy();
+    }
+    await Promise.allSettled([...this.pumps].map((p) => p.output));
   }
 
   /** The leader exited; stop what it left in its process group (politely, in the background). */
