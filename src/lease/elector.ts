@@ -58,6 +58,9 @@ interface Term {
   nextRenewAt: number;
   ready: boolean;
   timer?: NodeJS.Timeout;
+  /** Resolves when this term ends (so a renew that hangs does not hold the loop). */
+  ended: Promise<void>;
+  end: () => void;
 }
 
 /** Turns a LeaseBackend into leader/standby with a monotonic deadline; implements the gateway's LeaderView. */
@@ -78,6 +81,7 @@ export class Elector implements LeaderView {
   private campaigning = true;
   private holdOffUntil = 0;
   private controller = new AbortController();
+  private readonly aborted: Promise<void>;
   private loop: Promise<void> | undefined;
   private wakeWaiter: (() => void) | undefined;
   private pendingWake = false;
@@ -108,6 +112,7 @@ export class Elector implements LeaderView {
       if (!(v > 0 && Number.isFinite(v))) throw usageError(name, 'a positive number of milliseconds', v);
     }
     this.backend = opts.backend;
+    this.aborted = new Promise((resolve) => this.controller.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.claim = { ...opts.claim };
     this.logger = opts.logger ?? silentLogger;
     this.guard = opts.guard;
@@ -240,7 +245,9 @@ export class Elector implements LeaderView {
     const sent = monotonicMs();
     let ok: boolean;
     try {
-      ok = await this.backend.renew(t.record, this.ttlMs);
+      const answer = await settleFirst(this.backend.renew(t.record, this.ttlMs), t.ended, this.aborted);
+      if (answer === undefined) return; // the term ended or we stop; a late answer no longer matters
+      ok = answer.value;
     } catch (err) {
       if (this.term !== t) return;
       this.noteBackendError('renew', err);
@@ -275,7 +282,14 @@ export class Elector implements LeaderView {
     const sent = monotonicMs();
     let res;
     try {
-      res = await this.backend.tryAcquire(this.claim, this.ttlMs);
+      const acquiring = this.backend.tryAcquire(this.claim, this.ttlMs);
+      const answer = await settleFirst(acquiring, this.aborted);
+      if (answer === undefined) {
+        // Stopping while the request is out: if it still succeeds, give the lease straight back.
+        acquiring.then((r) => (r.acquired ? this.backend.release(r.record) : undefined)).catch(() => undefined);
+        return;
+      }
+      res = answer.value;
     } catch (err) {
       this.noteBackendError('acquire', err);
       const backoff = Math.min(this.retryMs * 2 ** Math.min(this.failures, 6), Math.max(this.campaignEveryMs, 1000));
@@ -284,7 +298,7 @@ export class Elector implements LeaderView {
     }
     this.noteBackendOk();
     if (res.acquired) {
-      const t: Term = { record: res.record, deadline: sent + this.ttlMs - this.safetyMarginMs, nextRenewAt: sent + this.renewEveryMs, ready: false };
+      const t = newTerm(res.record, sent + this.ttlMs - this.safetyMarginMs, sent + this.renewEveryMs);
       if (signal.aborted || !this.campaigning || monotonicMs() >= t.deadline) {
         // Stopped (or the answer came too late to use): give it straight back.
         await this.backend.release(res.record).catch(() => undefined);
@@ -340,6 +354,7 @@ export class Elector implements LeaderView {
     this.term = null;
     clearTimeout(t.timer);
     t.ready = false;
+    t.end();
     this.lastHolder = release ? null : t.record;
     (release ? this.logger.info : this.logger.warn).call(this.logger, `leadership ended: ${reason}`, { bot: this.claim.botId, fence: t.record.fence });
     this.emit({ role: 'standby', holder: this.lastHolder, reason });
@@ -443,6 +458,18 @@ export class Elector implements LeaderView {
       }
     }
   }
+}
+
+function newTerm(record: LeaseRecord, deadline: number, nextRenewAt: number): Term {
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  return { record, deadline, nextRenewAt, ready: false, ended, end };
+}
+
+/** `{ value }` of `p` if it settles first (rejections propagate), undefined if one of `stops` resolves first. */
+async function settleFirst<T>(p: Promise<T>, ...stops: Promise<void>[]): Promise<{ value: T } | undefined> {
+  p.catch(() => undefined); // a late rejection after a stop is not unhandled
+  return Promise.race([p.then((value) => ({ value })), ...stops.map((s) => s.then(() => undefined))]);
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -1,0 +1,149 @@
+// Elector against each real backend: one leader, graceful hand-over time, kill -9 failover, a frozen (SIGSTOP) leader.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Elector } from '../../src/lease/index.js';
+import type { LeaseBackend } from '../../src/lease/types.js';
+import { spawnProcess, type Spawned } from '../helpers/cli.js';
+import { backendKit, claimFor, uniqueBotId, waitUntil, type Kind } from './helpers.js';
+
+const CHILD = new URL('./fixtures/lease-child.ts', import.meta.url).pathname;
+const TTL_MS = 1000;
+
+/** Registers the elector tests for `kind`; `handoverLimitMs` is the graceful hand-over budget. */
+export function electorTests(kind: Kind, handoverLimitMs: number): void {
+  const setup = async (): Promise<{
+    botId: number;
+    make: () => Promise<LeaseBackend>;
+    elector: (backend: LeaseBackend, id: string) => Elector;
+    child: (id: string) => Spawned;
+    done: () => Promise<void>;
+  }> => {
+    const kit = await backendKit(kind);
+    const botId = uniqueBotId();
+    const electors: Elector[] = [];
+    const children: Spawned[] = [];
+    return {
+      botId,
+      make: kit.make,
+      elector(backend, id) {
+        const e = new Elector({ backend, claim: claimFor(botId, id), ttlMs: TTL_MS });
+        electors.push(e);
+        return e;
+      },
+      child(id) {
+        const c = spawnProcess(process.execPath, ['--import', 'tsx', CHILD], {
+          env: {
+            LEASE_MODE: 'elector',
+            LEASE_URL: kit.url,
+            STATE_DIR: kit.stateDir,
+            ...(kit.table ? { TABLE: kit.table } : {}),
+            BOT_ID: String(botId),
+            TTL_MS: String(TTL_MS),
+            INSTANCE: id,
+          },
+        });
+        children.push(c);
+        return c;
+      },
+      async done() {
+        for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGCONT');
+        await Promise.all(children.map((c) => c.stop(2000)));
+        await Promise.all(electors.map((e) => e.stop()));
+        await kit.cleanup([botId]);
+      },
+    };
+  };
+
+  test(`${kind} elector: exactly one of two leads; graceful hand-over < ${handoverLimitMs} ms with a larger fence`, async () => {
+    const s = await setup();
+    try {
+      const [a, b] = [s.elector(await s.make(), 'A'), s.elector(await s.make(), 'B')];
+      let both = 0;
+      const sampler = setInterval(() => {
+        if (a.isLeader() && b.isLeader()) both++;
+      }, 2);
+      try {
+        a.start();
+        await waitUntil(() => a.isLeader(), 3000, 'A leads');
+        b.start();
+        await waitUntil(() => b.role() === 'standby' && b.holder()?.instanceId === 'A', 3000, 'B standby, sees A');
+        await new Promise((r) => setTimeout(r, 1200)); // a few renewals
+        assert.equal(a.isLeader(), true);
+        assert.equal(b.isLeader(), false);
+        const fenceA = a.fence()!;
+        let ledAt = 0;
+        b.onChange((ev) => {
+          if (ev.role === 'leader') ledAt ||= performance.now();
+        });
+        const t0 = performance.now();
+        await a.stop();
+        await waitUntil(() => ledAt > 0, 3000, 'B leads');
+        const ms = ledAt - t0;
+        console.log(`${kind}: graceful hand-over ${ms.toFixed(1)} ms`);
+        assert.ok(ms < handoverLimitMs, `hand-over took ${ms} ms`);
+        assert.ok(b.fence()! > fenceA);
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.equal(both, 0, 'never two leaders at once');
+    } finally {
+      await s.done();
+    }
+  });
+
+  test(`${kind} elector: leader process killed with -9 → standby leads within TTL + 500 ms`, async () => {
+    const s = await setup();
+    try {
+      const leader = s.child('K');
+      await leader.waitFor(/role leader fence \d+/, 15_000);
+      const b = s.elector(await s.make(), 'B');
+      b.start();
+      await waitUntil(() => b.role() === 'standby' && b.holder()?.instanceId === 'K', 3000, 'standby sees the child lead');
+      let ledAt = 0;
+      b.onChange((ev) => {
+        if (ev.role === 'leader') ledAt ||= performance.now();
+      });
+      const t0 = performance.now();
+      leader.child.kill('SIGKILL');
+      await waitUntil(() => ledAt > 0, TTL_MS + 2000, 'standby leads');
+      const ms = ledAt - t0;
+      console.log(`${kind}: crash failover ${ms.toFixed(1)} ms (TTL ${TTL_MS} ms)`);
+      assert.ok(ms <= TTL_MS + 500, `failover took ${ms} ms`);
+    } finally {
+      await s.done();
+    }
+  });
+
+  test(`${kind} elector: frozen leader (SIGSTOP > TTL): standby takes over; on SIGCONT the old one is not leader, steps down`, async () => {
+    const s = await setup();
+    try {
+      const frozen = s.child('F');
+      await frozen.waitFor(/role leader fence \d+/, 15_000);
+      const b = s.elector(await s.make(), 'B');
+      b.start();
+      await waitUntil(() => b.role() === 'standby' && b.holder()?.instanceId === 'F', 3000, 'standby sees the child lead');
+      const t0 = performance.now();
+      frozen.child.kill('SIGSTOP');
+      await waitUntil(() => b.isLeader(), TTL_MS + 2000, 'standby leads while the old leader is frozen');
+      const tookMs = performance.now() - t0;
+      console.log(`${kind}: frozen leader replaced after ${tookMs.toFixed(0)} ms (TTL ${TTL_MS} ms)`);
+      assert.ok(tookMs <= TTL_MS + 500);
+      // Stay frozen well past the TTL, then wake it.
+      await new Promise((r) => setTimeout(r, Math.max(0, TTL_MS + 300 - tookMs)));
+      const before = frozen.stdout().length;
+      frozen.child.kill('SIGCONT');
+      await frozen.waitFor(/wake isLeader=(true|false)/, 3000);
+      await frozen.waitFor(/gap \d+ isLeader=(true|false)/, 3000);
+      const woke = frozen.stdout().slice(before);
+      assert.match(woke, /wake isLeader=false/, woke);
+      assert.match(woke, /gap \d+ isLeader=false msLeft=0/, woke);
+      await waitUntil(() => /role standby/.test(frozen.stdout().slice(before)), 2000, 'old leader reports standby');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.doesNotMatch(frozen.stdout().slice(before), /role leader/, 'the woken one does not lead again');
+      assert.equal(b.isLeader(), true, 'the new leader keeps the lease');
+    } finally {
+      await s.done();
+    }
+  });
+}

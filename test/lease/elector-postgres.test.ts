@@ -1,0 +1,4 @@
+// Elector with the postgres backend: one leader, hand-over, kill -9 failover, frozen leader (see elector-backends.ts).
+import { electorTests } from './elector-backends.js';
+
+electorTests('postgres', 100);
