@@ -147,3 +147,57 @@ export function electorTests(kind: Kind, handoverLimitMs: number): void {
     }
   });
 }
+
+/**
+ * Registers the outage test for a networked backend: the leader reaches it through a proxy that is black-holed
+ * (calls hang, like a frozen server or a partition). The leader must stop leading BEFORE the standby (direct
+ * connection) can take over, and must recover as a standby once the network is back.
+ */
+export function outageTest(kind: 'redis' | 'postgres', url: (proxyPort: number) => string, targetPort: number): void {
+  test(`${kind} elector: backend black-holed for the leader → it stops leading before the standby takes over; recovers after`, async () => {
+    const { startTcpProxy } = await import('./tcp-proxy.js');
+    const { createLeaseBackend } = await import('../../src/lease/index.js');
+    const kit = await backendKit(kind);
+    const proxy = await startTcpProxy(targetPort);
+    const botId = uniqueBotId();
+    const viaProxy = createLeaseBackend(url(proxy.port), { ...(kit.table ? { table: kit.table } : {}) });
+    const a = new Elector({ backend: viaProxy, claim: claimFor(botId, 'A'), ttlMs: TTL_MS });
+    const b = new Elector({ backend: await kit.make(), claim: claimFor(botId, 'B'), ttlMs: TTL_MS });
+    try {
+      await viaProxy.open();
+      let lostAt = 0;
+      a.setGuard({
+        onLosing: async () => {
+          lostAt ||= performance.now();
+        },
+      });
+      a.start();
+      await waitUntil(() => a.isLeader(), 3000, 'A leads');
+      b.start();
+      await waitUntil(() => b.role() === 'standby' && b.holder()?.instanceId === 'A', 3000, 'B standby');
+      let bLedAt = 0;
+      b.onChange((ev) => {
+        if (ev.role === 'leader') bLedAt ||= performance.now();
+      });
+      const t0 = performance.now();
+      proxy.blackhole();
+      await waitUntil(() => bLedAt > 0, TTL_MS + 2000, 'B leads');
+      assert.ok(lostAt > 0, 'A stopped leading');
+      assert.ok(lostAt < bLedAt, `A stopped (${(lostAt - t0).toFixed(0)} ms) before B led (${(bLedAt - t0).toFixed(0)} ms)`);
+      assert.ok(lostAt - t0 <= TTL_MS, 'A stopped within the TTL');
+      console.log(`${kind}: black-holed leader stopped after ${(lostAt - t0).toFixed(0)} ms, standby led after ${(bLedAt - t0).toFixed(0)} ms`);
+      assert.equal(a.isLeader(), false);
+      proxy.restore();
+      // A's client recovers and A sees B as the holder; B keeps leading.
+      await waitUntil(() => a.holder()?.instanceId === 'B', 6000, 'A sees B after the network is back', 20);
+      assert.equal(a.isLeader(), false);
+      assert.equal(b.isLeader(), true);
+    } finally {
+      proxy.restore();
+      await Promise.all([a.stop(), b.stop()]);
+      await viaProxy.close();
+      await proxy.close();
+      await kit.cleanup([botId]);
+    }
+  });
+}

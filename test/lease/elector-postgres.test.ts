@@ -1,4 +1,5 @@
-// Elector with the postgres backend: one leader, hand-over, kill -9 failover, frozen leader (see elector-backends.ts).
-import { electorTests } from './elector-backends.js';
+// Elector with the PostgreSQL backend: one leader, hand-over, kill -9 failover, frozen leader, black-holed server.
+import { electorTests, outageTest } from './elector-backends.js';
 
 electorTests('postgres', 100);
+outageTest('postgres', (port) => `postgres://postgres@127.0.0.1:${port}/test`, 5432);
