@@ -1,5 +1,6 @@
 // Forward one bot request upstream as a stream (body in, answer out), without hop-by-hop headers; the bot's abort aborts upstream.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../log.js';
 import { monotonicMs } from '../util/clock.js';
 import { sendError } from './envelope.js';
@@ -11,21 +12,31 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'host', 'expect', 'http2-settings',
 ]);
 
+type HeaderBag = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
+
 /** Copy `headers` without hop-by-hop ones (and those the `connection` header names). */
-export function endToEndHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+export function endToEndHeaders(headers: HeaderBag): Record<string, string | string[]> {
   const named = headers.connection;
-  const extra = new Set(
-    (Array.isArray(named) ? named.join(',') : (named ?? ''))
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  let extra: Set<string> | undefined;
+  if (named !== undefined) {
+    extra = new Set((Array.isArray(named) ? named.join(',') : named).split(',').map((s) => s.trim().toLowerCase()));
+  }
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || extra.has(k)) continue;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || extra?.has(k)) continue;
     out[k] = v;
   }
   return out;
+}
+
+/** Request bodies up to this size are read whole and sent in one write; larger ones (uploads) are streamed. */
+const SMALL_BODY_BYTES = 256 * 1024;
+
+/** The declared content length, or Infinity when there is none (chunked, or unknown). */
+function contentLength(headers: HeaderBag): number {
+  const v = headers['content-length'];
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Infinity;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -34,9 +45,31 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Read a small body whole; resolves undefined when the bot went away first. */
+function readSmall(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const onData = (c: Buffer): void => void chunks.push(c);
+    const done = (ok: boolean): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      resolve(ok ? (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)) : undefined);
+    };
+    const onEnd = (): void => done(true);
+    const onClose = (): void => done(req.complete);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.once('error', onClose);
+  });
+}
+
 /**
- * Send `req` to `upstreamPath` and stream the answer back to `res`. `body` replaces the request stream when the gateway
- * already read it. If the Bot API cannot be reached the bot gets 502 `Bad Gateway` in the Bot API envelope.
+ * Send `req` to `upstreamPath` and stream the answer back to `res` (undici's dispatch API: no intermediate streams).
+ * `body` replaces the request stream when the gateway already read it. If the Bot API cannot be reached the bot gets
+ * 502 `Bad Gateway` in the Bot API envelope. Resolves when the exchange is over; never rejects.
  */
 export async function forwardRequest(
   up: Upstream,
@@ -47,46 +80,74 @@ export async function forwardRequest(
   metricMethod: string,
   body?: Buffer,
 ): Promise<void> {
-  const ac = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) ac.abort(new Error('the bot closed the connection'));
-  };
-  res.once('close', onClose);
   const headers = endToEndHeaders(req.headers);
+  let reqBody: Buffer | IncomingMessage | null = body ?? null;
   if (body !== undefined) {
     headers['content-length'] = String(body.length);
     delete headers['content-encoding'];
+  } else if (hasBody(req)) {
+    if (contentLength(req.headers) <= SMALL_BODY_BYTES) {
+      const read = await readSmall(req);
+      if (read === undefined) return; // the bot went away while sending
+      reqBody = read;
+    } else reqBody = req;
   }
   const started = monotonicMs();
-  let status: number | undefined;
-  try {
-    await up.pool.stream(
+  await new Promise<void>((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let status: number | undefined;
+    let botGone = false;
+    let settled = false;
+    const onDrain = (): void => controller?.resume();
+    const onClose = (): void => {
+      if (res.writableFinished) return;
+      botGone = true;
+      controller?.abort(new Error('the bot closed the connection'));
+    };
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClose);
+      res.off('drain', onDrain);
+      resolve();
+    };
+    res.once('close', onClose);
+    up.pool.dispatch(
+      { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: upstreamPath, headers, body: reqBody },
       {
-        method: req.method as 'GET',
-        path: upstreamPath,
-        headers,
-        body: body ?? (hasBody(req) ? req : null),
-        signal: ac.signal,
-      },
-      ({ statusCode, headers: resHeaders }) => {
-        status = statusCode;
-        res.writeHead(statusCode, endToEndHeaders(resHeaders as Record<string, string | string[] | undefined>) as OutgoingHttpHeaders);
-        return res;
+        onRequestStart: (c) => {
+          controller = c;
+          if (botGone) c.abort(new Error('the bot closed the connection'));
+        },
+        onResponseStart: (_c, statusCode, resHeaders) => {
+          status = statusCode;
+          res.writeHead(statusCode, endToEndHeaders(resHeaders) as OutgoingHttpHeaders);
+        },
+        onResponseData: (c, chunk) => {
+          if (!res.write(chunk)) {
+            c.pause();
+            res.once('drain', onDrain);
+          }
+        },
+        onResponseEnd: () => {
+          res.end();
+          up.record(metricMethod, status, started);
+          settle();
+        },
+        onResponseError: (_c, err) => {
+          if (botGone) {
+            up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+            res.destroy();
+            return settle();
+          }
+          up.record(metricMethod, undefined, started);
+          const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+          const reason = up.redact(String(e.cause?.code ?? e.code ?? e.message ?? err));
+          logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+          if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
+          settle();
+        },
       },
     );
-    up.record(metricMethod, status, started);
-  } catch (err) {
-    if (ac.signal.aborted) {
-      up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-      return;
-    }
-    up.record(metricMethod, status, started);
-    if (status === undefined) up.stats.upstreamReachable = false;
-    const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-    const reason = up.redact(String(e.cause?.code ?? e.code ?? e.message ?? err));
-    logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-    if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
-  } finally {
-    res.off('close', onClose);
-  }
+  });
 }
