@@ -1,6 +1,6 @@
 // A process and its descendants: list them, stop them all (polite, then forced), sum their memory.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import pidusage from 'pidusage';
 import { monotonicMs } from '../util/clock.js';
@@ -9,7 +9,7 @@ import { sleep } from '../util/sleep.js';
 /** How a tree stop ended: `forced` when something was still alive after the grace period and got SIGKILL. */
 export interface StopResult {
   forced: boolean;
-  /** From the first signal until every process was gone (or until we gave up waiting after SIGKILL), ms. */
+  /** From the call (the tree snapshot included) until every process was gone (or we gave up waiting after SIGKILL), ms. */
   durationMs: number;
   /** Every pid that was signalled (the root, its group and descendants found before and during the stop). */
   pids: number[];
@@ -62,22 +62,35 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
   const signal = opts.signal ?? 'SIGTERM';
   const pollMs = opts.pollMs ?? 10;
   const killWaitMs = opts.killWaitMs ?? 2_000;
+  const t0 = monotonicMs();
   const leaderGone = (opts.leaderGone ?? false) && !isWindows;
   const group = ((opts.group ?? true) || leaderGone) && !isWindows;
   const signalled = new Set<number>(leaderGone ? [] : [pid]);
   if (!leaderGone) for (const p of await listDescendants(pid).catch(() => [] as number[])) signalled.add(p);
 
-  const t0 = monotonicMs();
   if (isWindows) await taskkill(pid, false);
   else sendAll(signalled, group ? pid : null, signal);
 
-  const allGone = async (): Promise<boolean> => {
+  // The group may still exist after every known pid is gone: zombies not reaped yet (our own child is reaped by
+  // Node within a tick), or processes that joined the group after the snapshot. Only when that lasts do we look
+  // at the group's members (Linux: one /proc pass, after 20 ms, then at most every 50 ms); new live members are tracked too.
+  let groupOnlySince: number | undefined;
+  let lastScan = 0;
+  const allGone = (): boolean => {
     for (const p of signalled) if (isAlive(p)) return false;
-    return !group || !(await groupHasLiveMember(pid));
+    if (!group || !groupExists(pid)) return true;
+    const now = monotonicMs();
+    groupOnlySince ??= now;
+    if (now - groupOnlySince < 20 || now - lastScan < 50) return false;
+    lastScan = now;
+    const live = liveGroupMembers(pid);
+    if (live === undefined) return false;
+    for (const p of live) signalled.add(p);
+    return live.length === 0;
   };
 
   const graceEnd = t0 + opts.graceMs;
-  while (!(await allGone())) {
+  while (!allGone()) {
     const left = graceEnd - monotonicMs();
     if (left <= 0 || opts.forceSignal?.aborted) {
       // Forced: anything the survivors started meanwhile goes too.
@@ -88,7 +101,7 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
       if (isWindows) await taskkill(pid, true);
       sendAll(signalled, group ? pid : null, 'SIGKILL');
       const killEnd = monotonicMs() + killWaitMs;
-      while (!(await allGone()) && monotonicMs() < killEnd) await sleep(pollMs);
+      while (!allGone() && monotonicMs() < killEnd) await sleep(pollMs);
       return { forced: true, durationMs: Math.round(monotonicMs() - t0), pids: [...signalled] };
     }
     await sleep(Math.min(pollMs, left));
@@ -133,21 +146,38 @@ function trySignal(target: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether the process group `pgid` still has a member that is not a zombie. */
-async function groupHasLiveMember(pgid: number): Promise<boolean> {
+/** Whether any process (zombies included) is in group `pgid`. */
+function groupExists(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
+    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  if (!isLinux) return true;
-  // Members may all be zombies waiting for their parent to reap them: look for one that is not.
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = parseStat(await readFile(`/proc/${name}/stat`, 'utf8').catch(() => ''));
-    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') return true;
+}
+
+/** Linux: the group's members that are not zombies (synchronous /proc pass, a few ms); elsewhere undefined (unknown). */
+function liveGroupMembers(pgid: number): number[] | undefined {
+  if (!isLinux) return undefined;
+  const out: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return undefined;
   }
-  return false;
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const stat = parseStat(text);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(name));
+  }
+  return out;
 }
 
 interface StatFields {
