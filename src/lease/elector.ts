@@ -355,7 +355,7 @@ export class Elector implements LeaderView {
     clearTimeout(t.timer);
     t.ready = false;
     t.end();
-    this.lastHolder = release ? null : t.record;
+    this.lastHolder = null; // unknown until the next acquire attempt says who holds it
     (release ? this.logger.info : this.logger.warn).call(this.logger, `leadership ended: ${reason}`, { bot: this.claim.botId, fence: t.record.fence });
     this.emit({ role: 'standby', holder: this.lastHolder, reason });
     const guard = this.guard;

@@ -20,6 +20,21 @@ export async function processStartTime(pid: number): Promise<string | null> {
       return null;
     }
   }
+  // Elsewhere a look-up spawns `ps`/PowerShell (10–500 ms): remember answers for a few seconds (a pid is not reused that fast).
+  const cached = startCache.get(pid);
+  if (cached && Date.now() - cached.at < CACHE_MS) return cached.value;
+  const value = await spawnedStartTime(pid);
+  if (value === null) startCache.delete(pid);
+  else startCache.set(pid, { value, at: Date.now() });
+  if (startCache.size > 256) startCache.clear();
+  return value;
+}
+
+/** How long a start time read by spawning a command is reused (ms). */
+const CACHE_MS = 5_000;
+const startCache = new Map<number, { value: string; at: number }>();
+
+async function spawnedStartTime(pid: number): Promise<string | null> {
   if (process.platform === 'win32') {
     const out = await run('powershell.exe', [
       '-NoProfile',
