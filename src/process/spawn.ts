@@ -128,7 +128,8 @@ export function describeSpawnError(err: unknown, file: string, cwd?: string): st
 // Node cannot set PR_SET_PDEATHSIG, so a SIGKILLed botwarden leaves its bot running (the service manager's cgroup
 // catches that case). Every other way out of botwarden (normal exit, uncaught exception, process.exit) runs the
 // 'exit' hook below, which SIGKILLs the process group of every child still alive. The polite stop (SIGTERM, wait)
-// is the supervisor's job before that; this hook is the last resort, so it does not wait.
+// is the supervisor's job before that; this hook is the last resort, so it does not wait. Windows needs no hook:
+// libuv puts every non-detached child in a job object that is killed when botwarden's last handle to it closes.
 const liveGroups = new Set<number>();
 const killLiveGroups = (): void => {
   for (const pgid of liveGroups) {

@@ -355,6 +355,12 @@ export class Supervisor {
       this.logger.info(`bot stopped in ${result.durationMs} ms${result.forced ? ' (SIGKILL after --stop-timeout)' : ''}`);
     }
     await Promise.allSettled([...this.background]);
+    const late = this.current;
+    if (late && late !== running) {
+      // Started by a task that was already past its stop check: it goes too.
+      result = await stopTree(late.handle.pid, { graceMs: force ? 0 : this.stopTimeoutMs, forceSignal: this.forceStop.signal });
+      await late.handle.exited;
+    }
     await this.flushOutputs();
     await this.output.close();
     if (this.state !== 'crash-loop') this.setState('stopped');

@@ -60,6 +60,19 @@ test('exit code and signal are reported; the child leads its own process group; 
   assert.ok(!liveChildGroups().includes(idle.pid as number), 'forgotten once it exited');
 });
 
+test('children die with botwarden: process.exit and an uncaught exception both SIGKILL the child group', { skip: !posix }, async () => {
+  for (const how of ['exit', 'throw']) {
+    const parent = await spawnChild({ command: [process.execPath, '--import', 'tsx', fixture('exit-hook.mjs'), how], env, stdin: 'ignore' });
+    reaper.pid(parent.pid);
+    const out = collect(parent.stdout);
+    collect(parent.stderr);
+    const child = Number(((await out.waitFor(/child (\d+)/, 10_000))[1] as string));
+    reaper.pid(child);
+    await parent.exited;
+    await until(`the child of a parent that ended by ${how} to be gone`, () => !isAlive(child), 2_000);
+  }
+});
+
 test('stopTree: a prompt bot is fully gone well under 100 ms', async () => {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {

@@ -210,6 +210,32 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   assert.ok(monotonicMs() - t0 < 1_500, 'force cut the 10 s grace short');
 });
 
+test('restart(): the tree is stopped politely and started again, counted; during backoff it skips the wait', async () => {
+  const { sup, spawns, lines } = make({ command: nodeFixture('idle.mjs') });
+  await sup.start();
+  await until('ready', () => lines.some((l) => l.includes('ready')));
+  const first = sup.snapshot().pid as number;
+  await Promise.all([sup.restart('manual'), sup.restart('same one')]);
+  assert.equal(spawns.length, 2, 'two calls during one restart → one restart');
+  assert.equal(isAlive(first), false);
+  assert.notEqual(sup.snapshot().pid, first);
+  assert.equal(sup.snapshot().restarts, 1);
+  assert.equal(sup.snapshot().state, 'running');
+  assert.deepEqual(sup.snapshot().lastExit?.code, 0);
+  await sup.stop('test');
+  await sup.restart('after stop');
+  assert.equal(spawns.length, 2, 'no restart once stopped');
+
+  const slow = make({ command: ['sh', '-c', 'exit 1'], policyConfig: { baseDelayMs: 5_000, minUptimeMs: 60_000 } });
+  await slow.sup.start();
+  await until('backoff', () => slow.sup.snapshot().state === 'backoff');
+  const t0 = monotonicMs();
+  await slow.sup.restart('operator');
+  assert.ok(monotonicMs() - t0 < 1_000, 'did not wait for the 5 s backoff');
+  assert.ok(slow.spawns.length >= 3);
+  await slow.sup.stop('test');
+});
+
 test('processes a crashed bot left in its group are stopped; restart does not wait for them', { skip: !posix }, async () => {
   const { sup, lines, spawns } = make({ command: ['sh', '-c', `"${process.execPath}" "${fixture('idle.mjs')}" & echo bg $!; sleep 0.2; exit 1`], restart: 'never' });
   const stopped = new Promise<string>((resolve) => sup.on('stopped', resolve));
