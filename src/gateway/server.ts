@@ -93,6 +93,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (req.destroyed && !req.complete) return res.destroy(); // the bot went away while sending
       if (err instanceof BodyTooLargeError) {
         if (!sendError(res, 413, 'Request Entity Too Large: too many parameters')) res.destroy();
         return;

@@ -202,7 +202,18 @@ export class UpdatesRelay {
     const timer = setTimeout(() => ac.abort(new Error('no answer within 10000 ms')), 10_000);
     try {
       this.noteUpstreamStart(acked, false);
-      const ans = await this.up.callJson(this.env, 'getUpdates', { offset: acked, timeout: 0, limit: 1 }, { signal: AbortSignal.any(signals), timeoutMs: 10_000 });
+      const call = this.up.callJson(this.env, 'getUpdates', { offset: acked, timeout: 0, limit: 1 }, { signal: AbortSignal.any(signals), timeoutMs: 10_000 });
+      // Counts as the one upstream getUpdates in flight: a bot poll arriving now waits for it.
+      const tracked = call.catch(() => undefined);
+      this.inflight = tracked;
+      this.inflightController = ac;
+      void tracked.finally(() => {
+        if (this.inflight === tracked) {
+          this.inflight = undefined;
+          this.inflightController = undefined;
+        }
+      });
+      const ans = await call;
       if (ans.kind === 'answered' && ans.body.ok) {
         this.stats.upstreamOffset = Math.max(this.stats.upstreamOffset, acked);
         return { sent: true, offset: acked };
