@@ -299,8 +299,8 @@ export class Elector implements LeaderView {
     this.noteBackendOk();
     if (res.acquired) {
       const t = newTerm(res.record, sent + this.ttlMs - this.safetyMarginMs, sent + this.renewEveryMs);
-      if (signal.aborted || !this.campaigning || monotonicMs() >= t.deadline) {
-        // Stopped (or the answer came too late to use): give it straight back.
+      if (signal.aborted || !this.campaigning || monotonicMs() < this.holdOffUntil || monotonicMs() >= t.deadline) {
+        // Stopped or stepped down while the request was out (or the answer came too late to use): give it straight back.
         await this.backend.release(res.record).catch(() => undefined);
         return;
       }
