@@ -21,10 +21,10 @@
 //    immediately, before any timer or renewal runs, then steps down (onLosing) and campaigns as a standby.
 //  * Fences (file counter, Redis INCR key, PostgreSQL sequence) are never reset when a record is deleted, so they
 //    only grow: whatever the gateway does under a fence can be told apart from an older leader's work.
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from '../errors.js';
+import { defaultStateDir } from '../config/paths.js';
 import type { Logger } from '../log.js';
 import { FileLeaseBackend } from './file.js';
 import { RedisLeaseBackend } from './redis.js';
@@ -42,7 +42,7 @@ export { safeUrl } from './url.js';
 
 /** Options of createLeaseBackend. */
 export interface CreateLeaseBackendOptions {
-  /** This host's state dir; a `file:` lease lives in `<stateDir>/leases/`. Default: defaultStateDir(). */
+  /** This host's state dir; a `file:` lease lives in `<stateDir>/leases/`. Default: config/paths.ts defaultStateDir() (as `run` uses). */
   stateDir?: string;
   logger?: Logger;
   /** PostgreSQL table name (default `botwarden_leases`); lets tests run side by side. */
@@ -54,7 +54,7 @@ const EXPECTED = '`file:` (this host), `file:/some/dir`, `redis://host:port[/db]
 /** Build the backend a `--lease` URL names (undefined or empty = `file:`). Throws a usage error naming `--lease`. Does not connect: call open(). */
 export function createLeaseBackend(url: string | undefined, opts: CreateLeaseBackendOptions = {}): LeaseBackend {
   const raw = (url ?? '').trim();
-  const stateDir = opts.stateDir ?? defaultStateDir();
+  const stateDir = opts.stateDir ?? defaultStateDir(process.env);
   const logger = opts.logger;
   if (raw === '' || raw === 'file' || raw === 'file:') return new FileLeaseBackend({ dir: stateDir, ...(logger ? { logger } : {}) });
   if (/^file:/i.test(raw)) {
@@ -90,15 +90,4 @@ export function createLeaseBackend(url: string | undefined, opts: CreateLeaseBac
     default:
       throw usageError('--lease', EXPECTED, shown, `unknown lease backend "${parsed.protocol.replace(/:$/, '')}"`);
   }
-}
-
-/**
- * The default per-user state directory: `$XDG_STATE_HOME/botwarden` or `~/.local/state/botwarden` (Linux and other
- * POSIX), `~/Library/Application Support/botwarden` (macOS), `%LOCALAPPDATA%\botwarden` (Windows). Pure given its
- * arguments; src/config should pass its own `--state-dir` result instead of relying on this.
- */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'botwarden');
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'botwarden');
-  return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'botwarden');
 }

@@ -1,9 +1,9 @@
-// createLeaseBackend: --lease URL forms, usage errors naming --lease, descriptions without passwords; defaultStateDir.
+// createLeaseBackend: --lease URL forms, usage errors naming --lease, descriptions without passwords.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLeaseBackend, defaultStateDir } from '../../src/lease/index.js';
+import { createLeaseBackend } from '../../src/lease/index.js';
 import { BotwardenError } from '../../src/errors.js';
 
 test('file: forms: default, file:, file:/dir, file:relative, file:// URL', async () => {
@@ -56,11 +56,4 @@ test('bad --lease values: usage errors that name --lease, say what is expected, 
     );
   }
   assert.throws(() => createLeaseBackend('postgres://u@h/db', { table: 'Robert"); DROP' }), /lease table/);
-});
-
-test('defaultStateDir per platform', () => {
-  assert.equal(defaultStateDir({}, 'linux', '/home/u'), join('/home/u', '.local', 'state', 'botwarden'));
-  assert.equal(defaultStateDir({ XDG_STATE_HOME: '/x' }, 'linux', '/home/u'), join('/x', 'botwarden'));
-  assert.equal(defaultStateDir({}, 'darwin', '/Users/u'), join('/Users/u', 'Library', 'Application Support', 'botwarden'));
-  assert.equal(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u'), join('C:\\Users\\u\\AppData\\Local', 'botwarden'));
 });
