@@ -6,6 +6,7 @@ import { chatJson, chatTypeForId, commandEntities, storeMessage, unixNow, userJs
 import { parseSwitches } from './options.js';
 import { sendJson } from './reply.js';
 import type { BotEntry, BotState } from './state.js';
+import type { Zombie } from './zombie.js';
 
 const MAX_CONTROL_BODY = 1024 * 1024;
 /** The user who writes when the control API names none. */
@@ -59,7 +60,7 @@ function botPublic(e: BotEntry): Record<string, unknown> {
   return { id: e.identity.id, token: e.identity.token, username: e.identity.username, first_name: e.identity.firstName, revoked: e.identity.revoked };
 }
 
-function statsOf(bot: BotState): Record<string, unknown> {
+function statsOf(bot: BotState, zombie: Zombie | undefined): Record<string, unknown> {
   const delivered: Record<string, number> = {};
   for (const [id, n] of bot.stats.delivered) delivered[String(id)] = n;
   const w = bot.webhook;
@@ -75,6 +76,7 @@ function statsOf(bot: BotState): Record<string, unknown> {
     lastUserAgent: bot.stats.lastUserAgent ?? null,
     requests: bot.stats.requests,
     nextUpdateId: bot.queue.nextId,
+    ...(zombie ? { zombie: { ...zombie.stats } } : {}),
   };
 }
 
@@ -243,15 +245,32 @@ export async function handleControl(core: EmulatorCore, req: IncomingMessage, re
           return reply(200, injectMessage(core, bot, body));
         case 'POST callback_query':
           return reply(200, injectCallback(core, bot, body));
-        case 'GET sent':
+        case 'GET sent': {
+          // ?min=N&timeout_ms=T waits (up to T, default 10 s) until at least N messages were sent.
+          const min = Number(query.get('min') ?? 0);
+          if (min > 0 && bot.sent.length < min) {
+            const until = Date.now() + Math.min(Number(query.get('timeout_ms') ?? 10_000) || 10_000, 60_000);
+            while (bot.sent.length < min && Date.now() < until && !res.destroyed) await new Promise((r) => setTimeout(r, 10));
+          }
           return reply(200, { messages: bot.sent });
+        }
+        case 'POST zombie': {
+          const timeoutS = optNum(body, 'timeout') ?? 30;
+          const retryMs = optNum(body, 'retry_ms') ?? 1000;
+          if (timeoutS < 0 || retryMs < 0) throw new ControlError(400, 'timeout and retry_ms must be ≥ 0');
+          core.startZombie(bot, { timeoutS, retryMs, confirm: body.confirm !== false });
+          return reply(200, {});
+        }
+        case 'DELETE zombie':
+          core.stopZombie(bot);
+          return reply(200, {});
         case 'DELETE sent':
           bot.sent = [];
           return reply(200, {});
         case 'GET requests':
           return reply(200, { requests: bot.requestLog.slice(-1000) });
         case 'GET stats':
-          return reply(200, statsOf(bot));
+          return reply(200, statsOf(bot, core.zombies.get(bot)));
         case 'POST revoke':
           entry.identity.revoked = true;
           for (const s of [entry.prod, entry.test]) {

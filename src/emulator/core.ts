@@ -7,6 +7,7 @@ import { endAllWaits, finishPending, SHUTDOWN_ERROR, wakePending } from './polli
 import { randomFirstUpdateId } from './queue.js';
 import { Registry, type BotState } from './state.js';
 import { createWebhookAgents, WebhookDelivery, type WebhookAgents } from './webhook.js';
+import { Zombie, type ZombieOptions } from './zombie.js';
 
 /** Lifetimes by update type (§4.5), for types without a message date. */
 const SHORT_LIVED_MS: Record<string, number> = { inline_query: 30_000, callback_query: 150_000, shipping_query: 150_000, pre_checkout_query: 150_000, chosen_inline_result: 600_000 };
@@ -22,6 +23,9 @@ export class EmulatorCore {
   private readonly deliveries = new Map<BotState, WebhookDelivery>();
   private readonly agents: WebhookAgents = createWebhookAgents();
   private sweepTimer: NodeJS.Timeout;
+  readonly zombies = new Map<BotState, Zombie>();
+  /** The emulator's own base URL (set once listening; zombies poll it). */
+  baseUrl = '';
   /** Set by the method table so webhook replies can call methods. */
   runMethod: ((bot: BotState, method: string, params: Params) => void) | undefined;
 
@@ -94,6 +98,21 @@ export class EmulatorCore {
     finishPending(bot, Date.now());
   }
 
+  /** Start (or replace) the zombie poller of a bot. */
+  startZombie(bot: BotState, opts: ZombieOptions): void {
+    this.stopZombie(bot);
+    const path = `/bot${bot.bot.token}/${bot.env === 'test' ? 'test/' : ''}getUpdates`;
+    const z = new Zombie(this.baseUrl, path, opts);
+    this.zombies.set(bot, z);
+    z.start();
+  }
+
+  /** Stop a bot's zombie poller, if any. */
+  stopZombie(bot: BotState): void {
+    this.zombies.get(bot)?.stop();
+    this.zombies.delete(bot);
+  }
+
   /** Every bot state (both environments). */
   *states(): IterableIterator<BotState> {
     for (const e of this.registry.byId.values()) {
@@ -104,6 +123,7 @@ export class EmulatorCore {
 
   /** End every wait and delivery of one bot (its state is being dropped). */
   retire(bot: BotState): void {
+    this.stopZombie(bot);
     endAllWaits(bot, SHUTDOWN_ERROR);
     this.stopDelivery(bot);
   }

@@ -44,6 +44,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const addr = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closing: Promise<void> | undefined;
+  core.baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : shownHost}:${addr.port}`;
   return {
     url: `http://${shownHost}:${addr.port}`,
     port: addr.port,

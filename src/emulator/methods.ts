@@ -26,6 +26,8 @@ export type MethodHandler = (ctx: MethodContext) => unknown;
 
 const MAX_TEXT = 4096;
 const MAX_CAPTION = 1024;
+/** Files kept per bot for getFile and downloads (oldest forgotten); uploads are held in memory. */
+const MAX_FILES_PER_BOT = 500;
 const SECRET_OK = /^[A-Za-z0-9_-]*$/;
 const CHAT_ACTIONS = new Set(['typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice', 'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note']);
 const PARSE_MODES = new Set(['', 'html', 'markdown', 'markdownv2']);
@@ -256,6 +258,13 @@ function storeFile(bot: BotState, kind: string, file: UploadedFile | undefined, 
   };
   bot.files.set(f.fileId, f);
   bot.filesByPath.set(f.path, f);
+  if (bot.files.size > MAX_FILES_PER_BOT) {
+    const oldest = bot.files.values().next();
+    if (!oldest.done) {
+      bot.files.delete(oldest.value.fileId);
+      bot.filesByPath.delete(oldest.value.path);
+    }
+  }
   return f;
 }
 

@@ -186,3 +186,25 @@ test('test environment: /bot<token>/test/<method> is a separate queue', async (t
   const testEnv = await toRaw<Array<{ message: { text: string } }>>(await fetch(`${f.url}/bot${f.bot.token}/test/getUpdates`));
   assert.equal(testEnv.body.result?.[0]?.message.text, 'test env');
 });
+
+test('zombie poller: a built-in second instance gives the two-poller 409 ping-pong and consumes updates; sent?min waits', async (t) => {
+  const f = await fixture(t, { conflictDelayMs: 0 });
+  await f.control('POST', `/_emulator/bots/${f.bot.id}/zombie`, { timeout: 20, retry_ms: 100 });
+  const zs = async () => (await f.control<{ zombie?: { polls: number; conflicts: number; received: number } }>('GET', `/_emulator/bots/${f.bot.id}/stats`)).zombie;
+  const { until } = await import('./helpers.js');
+  await until('zombie polling', async () => (await f.stats()).longPollWaiting);
+  const mine = await f.call('getUpdates', { timeout: 1 });
+  // our long poll aborted the zombie's; the zombie came back after 100 ms and aborted ours
+  assert.equal(mine.status, 409);
+  await until('zombie saw a 409', async () => ((await zs())?.conflicts ?? 0) >= 1);
+  await f.send('stolen');
+  await until('zombie consumed it', async () => ((await zs())?.received ?? 0) === 1);
+  await until('zombie confirmed it', async () => (await f.stats()).pending === 0);
+  await f.control('DELETE', `/_emulator/bots/${f.bot.id}/zombie`);
+  assert.equal(await zs(), undefined);
+
+  const waiting = f.control<{ messages: unknown[] }>('GET', `/_emulator/bots/${f.bot.id}/sent?min=1&timeout_ms=5000`);
+  await new Promise((r) => setTimeout(r, 100));
+  await f.call('sendMessage', { chat_id: USER, text: 'late' });
+  assert.equal((await waiting).messages.length, 1);
+});
