@@ -16,15 +16,11 @@ import type { Logger } from '../log.js';
 import type { ConflictCause } from '../metrics.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleepUnlessAborted } from '../util/sleep.js';
-import { sendEmptyUpdates, sendJson } from './envelope.js';
-import { intParam, listParam, type Params } from './params.js';
+import { BotPoll, pollParams } from './bot-poll.js';
+import type { Params } from './params.js';
+import { planPoll, SAME_OFFSET_WINDOW_MS } from './poll-plan.js';
 import type { GatewayStats } from './stats.js';
 import type { Upstream, UpstreamAnswer } from './upstream.js';
-
-/** The server's long-poll cap (reference/bot-api-semantics.md §4.1). */
-const MAX_TIMEOUT_S = 50;
-/** The server raises a short poll with the same offset within 3 s to a 3 s long poll (§4.2). */
-const SAME_OFFSET_WINDOW_MS = 3000;
 
 /** Timing knobs of the relay; defaults suit production, tests shrink them. */
 export interface RelayTiming {
@@ -43,66 +39,6 @@ export interface RelayTiming {
   errorBackoffMaxMs?: number;
   /** At most one 409 warning per this many ms. Default 30000. */
   conflictLogIntervalMs?: number;
-}
-
-/** What the bot asked for. */
-interface PollParams {
-  offset: number | undefined;
-  limit: number | undefined;
-  timeoutS: number;
-  allowedUpdates: string[] | undefined;
-}
-
-/** One getUpdates request from the bot, from arrival to answer. */
-class BotPoll {
-  readonly controller = new AbortController();
-  readonly deadline: number;
-  answered = false;
-  upstreamCalls = 0;
-
-  constructor(
-    readonly res: ServerResponse,
-    readonly params: PollParams,
-  ) {
-    this.deadline = monotonicMs() + params.timeoutS * 1000;
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  remainingMs(): number {
-    return Math.max(0, this.deadline - monotonicMs());
-  }
-
-  /** Answer [] (once; ignored when the bot already left). */
-  empty(): void {
-    if (this.answered) return;
-    this.answered = true;
-    sendEmptyUpdates(this.res);
-  }
-
-  /** Answer with an upstream body as it came (keeps Telegram's exact bytes). */
-  raw(status: number, body: Buffer): void {
-    if (this.answered) return;
-    this.answered = true;
-    sendJson(this.res, status, body);
-  }
-
-  abort(reason: string): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
-  }
-}
-
-/** Read getUpdates parameters leniently as the server does (timeout clamped to [0, 50]). */
-export function pollParams(params: Params): PollParams {
-  const t = intParam(params, 'timeout') ?? 0;
-  return {
-    offset: intParam(params, 'offset'),
-    limit: intParam(params, 'limit'),
-    timeoutS: Math.min(MAX_TIMEOUT_S, Math.max(0, t)),
-    allowedUpdates: listParam(params, 'allowed_updates'),
-  };
 }
 
 /** getUpdates for one environment (`''` production, `'/test'` test) of the managed bot. */
@@ -238,60 +174,35 @@ export class UpdatesRelay {
   private async serve(poll: BotPoll): Promise<void> {
     const s = poll.signal;
     while (!poll.answered && !s.aborted) {
-      const remaining = poll.remainingMs();
-      if (!this.mayForward()) {
-        // Standby (or stopped): hold until the poll's timeout, or until leadership arrives, then forward.
-        const hold = Math.min(poll.params.timeoutS > 0 ? remaining : this.t.shortPollHoldMs, this.t.holdWhenStandbyMs);
-        if (!(await this.waitUntil(() => this.mayForward(), hold, s))) return poll.empty();
-        continue;
-      }
       const now = monotonicMs();
-      if (now < this.retryAt) {
-        // Backing off after an upstream error or 429: hold, then forward or answer [] at the poll's timeout.
-        const wait = this.retryAt - now;
-        if (remaining <= 0) {
-          await sleepUnlessAborted(Math.min(wait, this.t.shortPollHoldMs), s);
-          return poll.empty();
-        }
-        if (wait >= remaining) {
-          await sleepUnlessAborted(remaining, s);
-          return poll.empty();
-        }
-        await sleepUnlessAborted(wait, s);
+      const step = planPoll({
+        mayForward: this.mayForward(),
+        remainingMs: poll.remainingMs(),
+        timeoutS: poll.params.timeoutS,
+        upstreamCalls: poll.upstreamCalls,
+        backoffMs: this.retryAt - now,
+        msLeft: this.leader.msLeft(),
+        sameOffsetRecently: poll.params.offset === this.lastUpstreamOffset && now - this.lastUpstreamStartedAt < SAME_OFFSET_WINDOW_MS,
+        leaseMarginMs: this.t.leaseMarginMs,
+        shortPollHoldMs: this.t.shortPollHoldMs,
+        holdWhenStandbyMs: this.t.holdWhenStandbyMs,
+      });
+      if (step.kind === 'hold-for-leader') {
+        if (!(await this.waitUntil(() => this.mayForward(), step.ms, s))) return poll.empty();
         continue;
       }
-      const plan = this.plan(poll, remaining);
-      if (plan.kind === 'wait') {
-        await sleepUnlessAborted(plan.ms, s);
-        if (plan.thenEmpty) return poll.empty();
+      if (step.kind === 'wait') {
+        if (step.ms > 0) await sleepUnlessAborted(step.ms, s);
+        if (step.thenEmpty) return poll.empty();
         continue;
       }
       await this.settleInflight();
       if (s.aborted) return;
       if (!this.mayForward()) continue;
-      const ans = await this.pollUpstream(poll, plan.timeoutS);
+      const ans = await this.pollUpstream(poll, step.timeoutS);
       if (ans === undefined) return; // aborted: the bot left, a newer poll took over, or polling stopped
       if (await this.settle(poll, ans)) return;
     }
-  }
-
-  /** Decide the next step for a poll that may go upstream: forward with a timeout, or wait a little. */
-  private plan(poll: BotPoll, remainingMs: number): { kind: 'forward'; timeoutS: number } | { kind: 'wait'; ms: number; thenEmpty: boolean } {
-    const now = monotonicMs();
-    // What is left of the bot's own timeout, rounded up (so a first call forwards the bot's timeout unchanged).
-    const wantS = Math.min(poll.params.timeoutS, Math.ceil(remainingMs / 1000));
-    const budgetMs = this.leader.msLeft() - this.t.leaseMarginMs;
-    const short = (): { kind: 'wait'; ms: number; thenEmpty: boolean } =>
-      remainingMs <= 0 ? { kind: 'wait', ms: this.t.shortPollHoldMs, thenEmpty: true } : { kind: 'wait', ms: Math.min(remainingMs, 250), thenEmpty: false };
-    // A short poll (or less than 1 s left) already went upstream once: answer [] at its timeout.
-    if (wantS === 0 && poll.upstreamCalls > 0) return { kind: 'wait', ms: remainingMs, thenEmpty: true };
-    const timeoutS = Math.min(wantS, Math.floor(budgetMs / 1000), MAX_TIMEOUT_S);
-    // The lease is about to run out (a renewal may come): do not start a long poll that could outlive it.
-    if (wantS >= 1 && timeoutS < 1) return short();
-    const raised = timeoutS < 3 && poll.params.offset === this.lastUpstreamOffset && now - this.lastUpstreamStartedAt < SAME_OFFSET_WINDOW_MS;
-    const effectiveMs = (raised ? 3 : Math.max(0, timeoutS)) * 1000;
-    if (budgetMs < 0 || effectiveMs > budgetMs) return short();
-    return { kind: 'forward', timeoutS: Math.max(0, timeoutS) };
   }
 
   private noteUpstreamStart(offset: number | undefined, countAsSent: boolean): void {
