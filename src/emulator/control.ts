@@ -61,6 +61,7 @@ function botPublic(e: BotEntry): Record<string, unknown> {
 }
 
 function statsOf(bot: BotState, zombie: Zombie | undefined): Record<string, unknown> {
+  bot.queue.dropExpiredHead(Date.now());
   const delivered: Record<string, number> = {};
   for (const [id, n] of bot.stats.delivered) delivered[String(id)] = n;
   const w = bot.webhook;

@@ -327,6 +327,7 @@ function getMe(ctx: MethodContext): unknown {
 
 function getWebhookInfo(ctx: MethodContext): unknown {
   const w = ctx.bot.webhook;
+  ctx.bot.queue.dropExpiredHead(Date.now());
   const o: Record<string, unknown> = { url: w.url, has_custom_certificate: w.hasCustomCertificate, pending_update_count: ctx.bot.queue.size };
   if (w.lastErrorDate !== undefined) {
     o.last_error_date = w.lastErrorDate;

@@ -93,6 +93,7 @@ export class UpdateQueue {
 
   /** Up to `limit` unexpired updates with id ≥ `fromId`. */
   read(fromId: number, limit: number, nowMs: number): QueuedUpdate[] {
+    this.dropExpiredHead(nowMs);
     const out: QueuedUpdate[] = [];
     for (let i = this.indexOf(fromId); i < this.items.length && out.length < limit; i++) {
       const u = this.items[i] as QueuedUpdate;
@@ -110,6 +111,13 @@ export class UpdateQueue {
   clear(): void {
     this.items = [];
     this.start = 0;
+  }
+
+  /** Drop expired updates at the head (cheap; expiry is mostly in id order). */
+  dropExpiredHead(nowMs: number): void {
+    const before = this.start;
+    while (this.start < this.items.length && (this.items[this.start] as QueuedUpdate).expiresAtMs <= nowMs) this.start++;
+    if (this.start !== before) this.compact();
   }
 
   /** Remove expired updates; returns how many. */

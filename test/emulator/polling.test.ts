@@ -219,3 +219,12 @@ test('maxPendingUpdates: updates beyond the cap are dropped silently', async (t)
   assert.equal((await f.control<{ dropped?: string }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'y' })).dropped, 'queue full');
   assert.equal((await f.stats()).pending, 3);
 });
+
+test('retention: an update older than retentionMs is neither delivered nor pending', async (t) => {
+  const f = await fixture(t, { retentionMs: 100 });
+  await f.send('short-lived');
+  assert.equal((await f.stats()).pending, 1);
+  await delay(150);
+  assert.deepEqual((await f.call('getUpdates', {})).body.result, []);
+  assert.equal((await f.stats()).pending, 0);
+});
