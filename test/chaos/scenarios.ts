@@ -1,0 +1,241 @@
+// Chaos scenarios shared by the Redis and PostgreSQL files: real `botwarden run` instances as separate hosts on one
+// lease backend, messages injected throughout, and the emulator's and proxies' records checked afterwards.
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import {
+  describeDelivery,
+  dumpTimeline,
+  deliveryReport,
+  Injector,
+  RoleMonitor,
+  startInstance,
+  statusCommand,
+  UpstreamJournal,
+  logGapMs,
+  waitForAnyLeader,
+  waitForRole,
+  type ChaosInstance,
+  type DeliveryReport,
+} from '../helpers/chaos.js';
+import { eventually, type TestEmulator } from '../helpers/emulator.js';
+import { EXAMPLES } from '../helpers/botwarden-run.js';
+import path from 'node:path';
+
+/** A real client library's bot: grammY confirms its last offset on SIGTERM (bot.stop()), as a well-behaved bot does. */
+export const GRAMMY = [process.execPath, path.join(EXAMPLES, 'grammy.mjs')];
+
+/** Where a scenario runs. */
+export interface ScenarioEnv {
+  emu: TestEmulator;
+  /** `--lease` URL. */
+  lease: string;
+  /** `--lease-ttl` (ms). */
+  ttlMs: number;
+  /** `redis` or `postgres`, for messages. */
+  label: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Which instances sent `echo: <text>`, per text (from the proxies' records). */
+function repliers(journal: UpstreamJournal): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of journal.calls) {
+    if (!/^sendmessage$/i.test(c.method) || !c.text?.startsWith('echo: ')) continue;
+    const text = c.text.slice(6);
+    out.set(text, [...(out.get(text) ?? []), c.instance]);
+  }
+  return out;
+}
+
+/**
+ * update_ids the emulator gave `instance` in getUpdates answers (as its proxy saw them), leaving out the gateway's own
+ * offset confirmation on a graceful stop (`timeout 0, limit 1`): Telegram answers it with the next update, which
+ * the gateway drops and the next leader receives, so the emulator counts it twice though no bot saw it twice.
+ */
+function receivedBy(journal: UpstreamJournal, instance: string): Set<number> {
+  return new Set(journal.calls.filter((c) => c.instance === instance && !(c.timeout === 0 && c.limit === 1)).flatMap((c) => c.updateIds ?? []));
+}
+
+/** Checks every scenario makes: nothing lost, no 409, never two pollers, fences only grow. */
+function assertSafety(t: TestContext, report: DeliveryReport, journal: UpstreamJournal, monitor: RoleMonitor): void {
+  t.diagnostic(describeDelivery(report));
+  t.diagnostic(`leadership terms: ${monitor.terms.map((x) => `${x.name}@fence ${x.fence}`).join(' → ')}`);
+  assert.deepEqual(report.missing, [], 'every injected message got its reply');
+  assert.equal(report.conflicts, 0, 'the emulator answered no 409');
+  const overlaps = journal.overlappingPolls();
+  assert.deepEqual(
+    overlaps.map(([a, b]) => `${a.instance}[${a.start}..${a.end ?? '∞'}] × ${b.instance}[${b.start}..${b.end ?? '∞'}]`),
+    [],
+    'no two instances had a getUpdates upstream at the same time',
+  );
+  assert.deepEqual(monitor.doubleLeaders, [], 'no two instances said leader (polling) at the same time');
+  assert.ok(monitor.fencesGrow(), `every new holder has a larger fence: ${JSON.stringify(monitor.terms)}`);
+}
+
+/**
+ * Three hosts: the leader stops gracefully (a standby takes over at once, no duplicate), then the new leader is
+ * killed -9 with its bot (the last standby takes over within TTL + 0.5 s). Returns the measured figures.
+ */
+export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promise<{ handoverMs: number; releaseToAcquireMs: number; failoverMs: number; firstReplyMs: number }> {
+  const { emu, ttlMs } = env;
+  const bot = await emu.createBot();
+  const journal = new UpstreamJournal(emu.url);
+  const insts: ChaosInstance[] = [];
+  let monitor: RoleMonitor | undefined;
+  let injector: Injector | undefined;
+  try {
+    insts.push(...(await Promise.all(['A', 'B', 'C'].map((name) => startInstance({ name, emu, token: bot.token, lease: env.lease, ttlMs, journal, command: GRAMMY })))));
+    const { leader: first } = await waitForAnyLeader(insts, 15_000);
+    const standbys = insts.filter((i) => i !== first);
+    for (const s of standbys) await waitForRole(s, 'standby', 15_000);
+    const firstStatus = await first.status();
+    assert.ok(firstStatus?.child.pid, 'the leader runs its bot');
+    for (const s of standbys) assert.equal((await s.status())?.child.pid, null, `${s.name} (standby) runs no bot`);
+
+    monitor = new RoleMonitor(insts);
+    injector = new Injector(emu, bot.id);
+    // `botwarden status` on a standby's host shows the holder as the backend has it.
+    const shown = await statusCommand(standbys[0]?.stateDir ?? '');
+    assert.equal(shown.code, 0, shown.out);
+    assert.match(shown.out, /role: standby/);
+    assert.match(shown.out, new RegExp(`lease \\(${env.label}[^)]*\\): held by \\S+ pid ${first.pid}, fence ${firstStatus?.lease.fence}, since \\d{4}-[^,]+Z, expires \\d{4}-\\S+Z`), shown.out);
+
+    // 1. Graceful stop of the leader: a standby takes over at once (release notice), nothing lost or doubled.
+    const termAt = Date.now();
+    const exited = first.stop();
+    const { leader: second, at: secondAt } = await waitForAnyLeader(standbys, 10_000);
+    assert.equal(await exited, 0, first.proc.stderr());
+    const handoverMs = secondAt - termAt;
+    const releaseToAcquireMs = logGapMs(first.proc.stderr(), /leadership ended: stopping/, second.proc.stderr(), /leader: lease acquired/) ?? NaN;
+    t.diagnostic(`${env.label}: graceful handover ${first.name}→${second.name}: SIGTERM → new leader ${handoverMs} ms (bot stop included); release → acquire ${releaseToAcquireMs} ms`);
+    // The standbys retry every TTL/4 (${ttlMs / 4} ms); well under that means the release notice woke them.
+    assert.ok(releaseToAcquireMs >= 0 && releaseToAcquireMs < 250, `release → acquire took ${releaseToAcquireMs} ms`);
+    await sleep(1200);
+
+    // 2. kill -9 of the new leader and its bot: the last standby takes over after the lease runs out.
+    const third = standbys.find((s) => s !== second) as ChaosInstance;
+    const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
+    const killAt = Date.now();
+    await second.kill9();
+    const tookAt = await waitForRole(third, 'leader', ttlMs + 5000);
+    const failoverMs = tookAt - killAt;
+    const firstReply = await eventually('a reply from the new leader', () => journal.firstReplyBy(third.name, killAt), 10_000);
+    const firstReplyMs = firstReply.start - killAt;
+    t.diagnostic(`${env.label}: kill -9 of ${second.name}: → ${third.name} leader ${failoverMs} ms, → its first reply ${firstReplyMs} ms (TTL ${ttlMs} ms)`);
+    assert.ok(failoverMs <= ttlMs + 500, `failover took ${failoverMs} ms (TTL ${ttlMs} ms)`);
+    await sleep(800);
+    await injector.stop();
+    const report = await deliveryReport(emu, bot.id, injector.texts);
+    await monitor.stop();
+    assertSafety(t, report, journal, monitor);
+
+    // Duplicates: none across the graceful handover; across the kill, only updates the killed leader had in hand
+    // (delivered to it, not yet confirmed upstream when it died).
+    const who = repliers(journal);
+    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
+    const toFirst = receivedBy(journal, first.name);
+    const gracefulRedelivered = [...toFirst].filter((id) => receivedBy(journal, second.name).has(id) || receivedBy(journal, third.name).has(id));
+    const gracefulDup = [...who].filter(([, names]) => names.includes(first.name) && names.length > 1);
+    const inHand = [...receivedBy(journal, second.name)].filter((id) => id > confirmedBefore);
+    const killDup = [...who].filter(([, names]) => !names.includes(first.name) && names.length > 1);
+    t.diagnostic(
+      `${env.label}: graceful handover: ${gracefulDup.length} processed twice, ${gracefulRedelivered.length} delivered twice; kill -9: ${killDup.length} processed twice (${killDup.map(([x]) => x).join(' ')}) of ${inHand.length} the killed leader had in hand`,
+    );
+    assert.equal(gracefulDup.length, 0, `processed twice across the graceful handover: ${gracefulDup.map(([x]) => x).join(' ')}`);
+    assert.equal(gracefulRedelivered.length, 0, `delivered twice across the graceful handover: ${gracefulRedelivered.join(' ')}`);
+    for (const [text] of killDup) assert.ok(inHand.includes(idOf.get(text) ?? 0), `${text} was processed twice, but the killed leader did not have it in hand`);
+    return { handoverMs, releaseToAcquireMs, failoverMs, firstReplyMs };
+  } finally {
+    await injector?.stop();
+    await monitor?.stop();
+    dumpTimeline(t, journal, insts);
+    await Promise.all(insts.map((i) => i.dispose()));
+    await journal.close();
+  }
+}
+
+/**
+ * Two hosts: the leader and its bot are frozen (SIGSTOP) longer than the TTL while a getUpdates it sent is still
+ * being answered; the standby takes over after the TTL, the old leader's late answer is discarded, and after
+ * SIGCONT the old leader steps down by itself. Returns the takeover time (freeze → standby is leader).
+ */
+export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ takeoverMs: number }> {
+  const { emu, ttlMs } = env;
+  const bot = await emu.createBot();
+  const journal = new UpstreamJournal(emu.url);
+  const insts: ChaosInstance[] = [];
+  let monitor: RoleMonitor | undefined;
+  let injector: Injector | undefined;
+  try {
+    insts.push(...(await Promise.all(['A', 'B'].map((name) => startInstance({ name, emu, token: bot.token, lease: env.lease, ttlMs, journal, command: GRAMMY })))));
+    const { leader: old } = await waitForAnyLeader(insts, 15_000);
+    const standby = insts.find((i) => i !== old) as ChaosInstance;
+    await waitForRole(standby, 'standby', 15_000);
+    const oldStatus = await old.status();
+    const botPid = oldStatus?.child.pid;
+    assert.ok(botPid, 'the leader runs its bot');
+
+    monitor = new RoleMonitor(insts);
+    injector = new Injector(emu, bot.id);
+    await sleep(800);
+
+    // Make the leader's next getUpdates slow to answer, and freeze the leader while the emulator holds it: the
+    // answer (with updates) arrives while the leader is frozen and is read only after SIGCONT, far too late.
+    const lateMs = 600;
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bot: bot.id, method: 'getUpdates', status: 200, count: 1, delay_ms: lateMs }) });
+    await eventually('the slow getUpdates to be in flight', async () => ((await (await fetch(`${emu.url}/_emulator/faults`)).json()) as { faults: unknown[] }).faults.length === 0, 10_000, 5);
+    const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
+    const frozeAt = Date.now();
+    const groups = old.freeze();
+    assert.ok(groups.includes(old.pid) && groups.length >= 2, `froze botwarden and its bot (groups ${groups.join(', ')}; bot pid ${botPid})`);
+    const pollsBeforeThaw = journal.pollsBy(old.name).length;
+
+    const tookAt = await waitForRole(standby, 'leader', ttlMs + 5000);
+    const takeoverMs = tookAt - frozeAt;
+    t.diagnostic(`${env.label}: leader ${old.name} frozen: ${standby.name} leader after ${takeoverMs} ms (TTL ${ttlMs} ms)`);
+    // Not before the frozen holder's lease could have run out (it renews every TTL/3), not much after it.
+    assert.ok(takeoverMs >= ttlMs - ttlMs / 3 - 100, `took over after ${takeoverMs} ms: before the frozen leader's lease could expire`);
+    assert.ok(takeoverMs <= ttlMs + 500, `took over after ${takeoverMs} ms (TTL ${ttlMs} ms)`);
+    await sleep(Math.max(0, frozeAt + ttlMs + 1000 - Date.now()));
+
+    const thawAt = Date.now();
+    old.thaw();
+    await waitForRole(old, 'standby', 5000);
+    const after = await eventually('the old leader to stop its bot', async () => {
+      const s = await old.status();
+      return s && s.child.pid === null && !s.gateway.polling ? s : undefined;
+    });
+    t.diagnostic(`${env.label}: after SIGCONT ${old.name} is ${after.role}, late answers discarded: ${after.gateway.lateDiscarded}, its upstream getUpdates since: ${journal.pollsBy(old.name, thawAt).length}`);
+    // The answer to the slow getUpdates reached the frozen leader's socket while it was frozen: none of its updates
+    // may reach the old leader's bot (the gateway discards it, or aborts it on stepping down); the new leader answers them.
+    const late = journal.pollsBy(old.name).filter((c) => c.start < frozeAt).at(-1);
+    assert.ok(late && (late.end ?? Infinity) > frozeAt && (late.updateIds?.length ?? 0) > 0, `a getUpdates with updates was answered during the freeze: ${JSON.stringify(late)}`);
+    const lateTexts = new Set((late.updateIds ?? []).map((id) => injector?.texts[injector.ids.indexOf(id)]));
+    const who = repliers(journal);
+    const lateByOld = [...lateTexts].filter((x) => x !== undefined && who.get(x)?.includes(old.name));
+    t.diagnostic(`${env.label}: the late answer carried ${lateTexts.size} updates; the old leader's bot got ${lateByOld.length} of them; counted as discarded: ${after.gateway.lateDiscarded}`);
+    assert.deepEqual(lateByOld, [], 'the late answer never reached the old leader\'s bot');
+    assert.equal(journal.pollsBy(old.name).length, pollsBeforeThaw, 'the old leader sent no getUpdates upstream after the freeze');
+    assert.equal((await standby.role()) ?? 'no answer', 'leader', 'the new leader keeps leading');
+
+    await sleep(800);
+    await injector.stop();
+    const report = await deliveryReport(emu, bot.id, injector.texts);
+    await monitor.stop();
+    assertSafety(t, report, journal, monitor);
+    for (const x of lateTexts) if (x !== undefined) assert.ok(who.get(x)?.includes(standby.name), `${x} (from the discarded answer) was answered by the new leader`);
+    const inHand = [...receivedBy(journal, old.name)].filter((id) => id > confirmedBefore);
+    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
+    const dup = [...who].filter(([, names]) => names.length > 1);
+    t.diagnostic(`${env.label}: updates processed twice across the freeze: ${dup.length} (${dup.map(([x, n]) => `${x}:${n.join('+')}`).join(' ')}) of ${inHand.length} the frozen leader had in hand`);
+    for (const [text] of dup) assert.ok(inHand.includes(idOf.get(text) ?? 0), `${text} was processed twice, but the frozen leader did not have it in hand`);
+    return { takeoverMs };
+  } finally {
+    await injector?.stop();
+    await monitor?.stop();
+    dumpTimeline(t, journal, insts);
+    await Promise.all(insts.map((i) => i.dispose()));
+    await journal.close();
+  }
+}
