@@ -15,15 +15,14 @@ after(async () => {
   await emu.close();
 });
 
-test('standby takes over on a graceful stop: every update answered, 0 conflicts, no duplicates', async () => {
+test('standby takes over on a graceful stop: every update answered once, 0 conflicts', async (t) => {
   const bot = await emu.createBot('handover_bot');
   const state = tempStateDir();
   const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
   const b = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
   try {
     await a.waitFor(/ready/, 20_000);
-    await b.waitFor(/standby/, 20_000);
-    assert.match(b.stderr(), new RegExp(`held by .* pid ${a.child.pid}`));
+    await b.waitFor(new RegExp(`standby: the lease is held by .* pid ${a.child.pid}`), 20_000);
     assert.equal((await b.status()).role, 'standby');
     assert.equal((await b.status()).child.pid, null);
 
@@ -52,8 +51,14 @@ test('standby takes over on a graceful stop: every update answered, 0 conflicts,
     );
     const stats = await emu.stats(bot.id);
     assert.equal(stats.conflicts, 0, 'no 409 was answered');
-    const dup = Object.values(stats.delivered).filter((n) => n > 1).length;
-    assert.equal(dup, 0, `${dup} updates delivered twice`);
+    // Processed twice = replied twice: must never happen on a graceful handover.
+    const replies = texts.filter((t) => t?.startsWith('echo: m'));
+    assert.equal(new Set(replies).size, replies.length, 'an update was processed twice');
+    // Delivered twice (by the emulator's count) can happen only for the one long poll that was in flight when the
+    // old leader aborted it: its answer was discarded, not processed, and went to the new leader instead.
+    const redelivered = Object.values(stats.delivered).filter((n) => n > 1).length;
+    t.diagnostic(`updates: ${ids.length}, answered once each; delivered twice (aborted in-flight poll): ${redelivered}`);
+    assert.ok(redelivered <= 1, `${redelivered} updates delivered twice`);
     assert.equal(texts.length, ids.length);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
