@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { BotwardenError } from '../errors.js';
 
 /** Config file names looked up in the working directory, in this order. */
@@ -57,4 +57,9 @@ export function readDotenv(dir: string): Record<string, string> {
   } catch (err) {
     throw new BotwardenError('DOTENV_UNREADABLE', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { exit: 'usage', cause: err });
   }
+}
+
+/** YAML is parsed by `yaml`, loaded only when a YAML config file exists. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as { parse(t: string): unknown }).parse(text);
 }

@@ -1,19 +1,19 @@
 // The config file's keys (everything `run` takes), validated with messages that name the key.
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z as Z } from 'zod';
 import { BotwardenError } from '../errors.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
-const duration = z.union([z.number(), z.string()]).refine((v) => parseDurationMs(v) !== undefined, {
-  message: 'expected a duration: milliseconds as a number, or a string like "1500ms", "10s", "2m"',
-});
-const size = z.union([z.number(), z.string()]).refine((v) => parseSizeBytes(v) !== undefined, {
-  message: 'expected a size: bytes as a number, or a string like "512M", "1G"',
-});
-const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
-
-/** Keys of `botwarden.config.{json,yaml}`; same meaning as the `run` options of the same name. */
-export const configFileSchema = z
-  .strictObject({
+/** Builds the schema of `botwarden.config.{json,yaml}` (keys mean what the `run` options of the same name mean). */
+function buildSchema(z: typeof Z) {
+  const duration = z.union([z.number(), z.string()]).refine((v) => parseDurationMs(v) !== undefined, {
+    message: 'expected a duration: milliseconds as a number, or a string like "1500ms", "10s", "2m"',
+  });
+  const size = z.union([z.number(), z.string()]).refine((v) => parseSizeBytes(v) !== undefined, {
+    message: 'expected a size: bytes as a number, or a string like "512M", "1G"',
+  });
+  const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+  return z.strictObject({
     apiRoot: z.url({ message: 'expected an http(s) URL such as "https://api.telegram.org"' }).optional(),
     tokenFile: z.string().min(1).optional(),
     stateDir: z.string().min(1).optional(),
@@ -34,8 +34,15 @@ export const configFileSchema = z
     cwd: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),
   });
+}
 
-export type ConfigFile = z.infer<typeof configFileSchema>;
+let schema: ReturnType<typeof buildSchema> | undefined;
+/** The schema, built on first use: zod is loaded only when a config file exists (it costs memory a daemon keeps). */
+export function configFileSchema(): ReturnType<typeof buildSchema> {
+  return (schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Z }).z));
+}
+
+export type ConfigFile = Z.infer<ReturnType<typeof buildSchema>>;
 
 /** Validate parsed config-file data; the error names the file, the key, what was expected and what was found. */
 export function validateConfigFile(data: unknown, file: string): ConfigFile {
@@ -45,12 +52,12 @@ export function validateConfigFile(data: unknown, file: string): ConfigFile {
       hint: 'remove it and put the token in BOT_TOKEN, a .env file next to the config, or a file named by "tokenFile"',
     });
   }
-  const parsed = configFileSchema.safeParse(data);
+  const parsed = configFileSchema().safeParse(data);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const key = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') {
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${Object.keys(configFileSchema.shape).join(', ')}`;
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${Object.keys(configFileSchema().shape).join(', ')}`;
     }
     return `key "${key}": ${issue.message}`;
   });

@@ -27,16 +27,15 @@ import { usageError } from '../errors.js';
 import { defaultStateDir } from '../config/paths.js';
 import type { Logger } from '../log.js';
 import { FileLeaseBackend } from './file.js';
-import { RedisLeaseBackend } from './redis.js';
-import { PostgresLeaseBackend } from './postgres.js';
+import { LazyLeaseBackend } from './lazy.js';
 import { safeUrl, stripPassword } from './url.js';
 import type { LeaseBackend } from './types.js';
 
 export type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord, LeaderView } from './types.js';
 export { Elector, type ElectorChange, type ElectorGuard, type ElectorOptions, type ElectorRole } from './elector.js';
 export { FileLeaseBackend, type FileLeaseOptions } from './file.js';
-export { RedisLeaseBackend, type RedisLeaseOptions } from './redis.js';
-export { PostgresLeaseBackend, type PostgresLeaseOptions } from './postgres.js';
+export type { RedisLeaseOptions } from './redis.js';
+export type { PostgresLeaseOptions } from './postgres.js';
 export { isLeaseBackendError, leaseRefused, leaseUnreachable } from './errors.js';
 export { safeUrl } from './url.js';
 
@@ -80,12 +79,15 @@ export function createLeaseBackend(url: string | undefined, opts: CreateLeaseBac
       if (!parsed.hostname) throw usageError('--lease', `${EXPECTED} (a host name)`, shown);
       const db = parsed.pathname.replace(/^\//, '');
       if (db !== '' && !/^\d+$/.test(db)) throw usageError('--lease', 'a Redis database number after the port, e.g. redis://host:6379/0', safeUrl(parsed));
-      return new RedisLeaseBackend({ url: raw, ...(logger ? { logger } : {}) });
+      return new LazyLeaseBackend('redis', safeUrl(parsed), async () => new (await import('./redis.js')).RedisLeaseBackend({ url: raw, ...(logger ? { logger } : {}) }));
     }
     case 'postgres:':
     case 'postgresql:': {
       if (!parsed.hostname && !parsed.searchParams.get('host')) throw usageError('--lease', `${EXPECTED} (a host name)`, safeUrl(parsed));
-      return new PostgresLeaseBackend({ url: raw, ...(logger ? { logger } : {}), ...(opts.table ? { table: opts.table } : {}) });
+      const table = opts.table;
+      // Checked here too (the backend is loaded lazily): a bad table name must fail before anything connects.
+      if (table !== undefined && !/^[a-z_][a-z0-9_]{0,40}$/.test(table)) throw usageError('lease table', 'a lower-case SQL identifier (letters, digits, _; ≤ 41 chars)', table);
+      return new LazyLeaseBackend('postgres', safeUrl(parsed), async () => new (await import('./postgres.js')).PostgresLeaseBackend({ url: raw, ...(logger ? { logger } : {}), ...(table ? { table } : {}) }));
     }
     default:
       throw usageError('--lease', EXPECTED, shown, `unknown lease backend "${parsed.protocol.replace(/:$/, '')}"`);

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createLeaseBackend, PostgresLeaseBackend } from '../../src/lease/index.js';
+import { createLeaseBackend } from '../../src/lease/index.js';
+import { PostgresLeaseBackend } from '../../src/lease/postgres.js';
 import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { createLeaseBackend, RedisLeaseBackend } from '../../src/lease/index.js';
+import { createLeaseBackend } from '../../src/lease/index.js';
+import { RedisLeaseBackend } from '../../src/lease/redis.js';
 import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';

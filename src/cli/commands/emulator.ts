@@ -1,6 +1,6 @@
 // `botwarden emulator`: a local Telegram Bot API (long polling, 409s, webhooks, faults) with a control API.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startEmulator, type EmulatorOptions } from '../../emulator/index.js';
+import type { EmulatorOptions } from '../../emulator/index.js';
 
 interface EmulatorCliOptions {
   host: string;
@@ -51,6 +51,7 @@ export function registerEmulatorCommand(program: Command): void {
       if (opts.webhookRetryScale !== undefined) o.webhookRetryScale = opts.webhookRetryScale;
       if (opts.requireHttpsWebhook) o.webhookRequireHttps = true;
       if (opts.errorStyle) o.errorStyle = opts.errorStyle;
+      const { startEmulator } = await import('../../emulator/index.js');
       const emu = await startEmulator(o);
       let onSignal: (() => void) | undefined;
       const stopped = new Promise<string>((resolve) => {

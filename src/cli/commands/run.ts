@@ -1,7 +1,6 @@
 // `botwarden run [options] -- <command…>`: run one bot as exactly one live instance (DESIGN.md ★).
 import { Command } from 'commander';
 import { resolveRunConfig, RUN_DEFAULTS, type RunCliOptions } from '../../config/index.js';
-import { Daemon } from '../../daemon/daemon.js';
 import { Logger } from '../../log.js';
 import { checklistRenderer } from '../checklist.js';
 
@@ -31,6 +30,8 @@ export function registerRunCommand(program: Command): void {
     .option('--startup-timeout <ms>', `how long preflight retries an unreachable API or lease backend (default ${RUN_DEFAULTS.startupTimeoutMs})`)
     .action(async (args: string[], opts: RunCliOptions) => {
       const config = resolveRunConfig(opts, args);
+      // Loaded here, not at the top: other commands (and --help) do not pay for the daemon's modules.
+      const { Daemon } = await import('../../daemon/daemon.js');
       const logger = new Logger({ level: config.logLevel, json: config.json, sink: process.stderr });
       const tty = Boolean(process.stderr.isTTY) && !config.json;
       const daemon = new Daemon(config, {

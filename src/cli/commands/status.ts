@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { resolveStateDir } from '../../config/index.js';
 import { BotwardenError } from '../../errors.js';
 import { fetchStatus, liveInstances, type LiveInstance } from '../../control/instances.js';
-import { createLeaseBackend } from '../../lease/index.js';
 import type { LeaseRecord } from '../../lease/types.js';
 
 interface StatusCliOptions {
@@ -43,6 +42,7 @@ export function registerStatusCommand(program: Command): void {
 }
 
 async function leaseHolder(f: LiveInstance, stateDir: string): Promise<LeaseRecord | null> {
+  const { createLeaseBackend } = await import('../../lease/index.js');
   const backend = createLeaseBackend(f.record.lease, { stateDir });
   try {
     await backend.open(AbortSignal.timeout(3000));
