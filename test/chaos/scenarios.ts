@@ -38,7 +38,7 @@ export interface ScenarioEnv {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Which instances sent `echo: <text>`, per text (from the proxies' records). */
-function repliers(journal: UpstreamJournal): Map<string, string[]> {
+export function repliers(journal: UpstreamJournal): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const c of journal.calls) {
     if (!/^sendmessage$/i.test(c.method) || !c.text?.startsWith('echo: ')) continue;
@@ -53,8 +53,8 @@ function repliers(journal: UpstreamJournal): Map<string, string[]> {
  * offset confirmation on a graceful stop (`timeout 0, limit 1`): Telegram answers it with the next update, which
  * the gateway drops and the next leader receives, so the emulator counts it twice though no bot saw it twice.
  */
-function receivedBy(journal: UpstreamJournal, instance: string): Set<number> {
-  return new Set(journal.calls.filter((c) => c.instance === instance && !(c.timeout === 0 && c.limit === 1)).flatMap((c) => c.updateIds ?? []));
+export function receivedBy(journal: UpstreamJournal, instance: string, until = Infinity): Set<number> {
+  return new Set(journal.calls.filter((c) => c.instance === instance && c.start < until && !(c.timeout === 0 && c.limit === 1)).flatMap((c) => c.updateIds ?? []));
 }
 
 /** Checks every scenario makes: nothing lost, no 409, never two pollers, fences only grow. */
@@ -137,7 +137,7 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     const toFirst = receivedBy(journal, first.name);
     const gracefulRedelivered = [...toFirst].filter((id) => receivedBy(journal, second.name).has(id) || receivedBy(journal, third.name).has(id));
     const gracefulDup = [...who].filter(([, names]) => names.includes(first.name) && names.length > 1);
-    const inHand = [...receivedBy(journal, second.name)].filter((id) => id > confirmedBefore);
+    const inHand = [...receivedBy(journal, second.name, killAt)].filter((id) => id > confirmedBefore);
     const killDup = [...who].filter(([, names]) => !names.includes(first.name) && names.length > 1);
     t.diagnostic(
       `${env.label}: graceful handover: ${gracefulDup.length} processed twice, ${gracefulRedelivered.length} delivered twice; kill -9: ${killDup.length} processed twice (${killDup.map(([x]) => x).join(' ')}) of ${inHand.length} the killed leader had in hand`,
@@ -178,7 +178,8 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
 
     monitor = new RoleMonitor(insts);
     injector = new Injector(emu, bot.id);
-    await sleep(800);
+    await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 10_000);
+    await sleep(500);
 
     // Make the leader's next getUpdates slow to answer, and freeze the leader while the emulator holds it: the
     // answer (with updates) arrives while the leader is frozen and is read only after SIGCONT, far too late.
@@ -225,7 +226,7 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
     await monitor.stop();
     assertSafety(t, report, journal, monitor);
     for (const x of lateTexts) if (x !== undefined) assert.ok(who.get(x)?.includes(standby.name), `${x} (from the discarded answer) was answered by the new leader`);
-    const inHand = [...receivedBy(journal, old.name)].filter((id) => id > confirmedBefore);
+    const inHand = [...receivedBy(journal, old.name, frozeAt)].filter((id) => id > confirmedBefore);
     const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
     const dup = [...who].filter(([, names]) => names.length > 1);
     t.diagnostic(`${env.label}: updates processed twice across the freeze: ${dup.length} (${dup.map(([x, n]) => `${x}:${n.join('+')}`).join(' ')}) of ${inHand.length} the frozen leader had in hand`);

@@ -535,9 +535,13 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 export async function startPrivateRedis(port?: number): Promise<PrivateServer> {
   const p = port ?? (await freePort());
   let proc: Spawned | undefined;
+  let exited = true;
   const start = async (): Promise<void> => {
+    if (!exited) return;
+    exited = false;
     proc = spawnProcess('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { detached: true });
     if (proc.child.pid) trackGroup(proc.child.pid);
+    void proc.exited().then(() => (exited = true));
     await proc.waitFor(/Ready to accept connections/i, 10_000);
   };
   const stop = async (opts: { crash?: boolean } = {}): Promise<void> => {
@@ -636,14 +640,16 @@ export function dumpTimeline(t: { name: string; diagnostic(msg: string): void },
   t.diagnostic(`timeline: ${file}`);
 }
 
-/** Milliseconds between two ISO timestamps found in log lines matching `a` and `b` (first match each). */
+/** Epoch ms of the first botwarden log line matching `re` (its ISO timestamp), or undefined. */
+export function logTime(log: string, re: RegExp): number | undefined {
+  const line = log.split('\n').find((l) => re.test(l));
+  const iso = line?.match(/^(\d{4}-\d\d-\d\dT[\d:.]+Z)/)?.[1];
+  return iso ? Date.parse(iso) : undefined;
+}
+
+/** Milliseconds between the first log lines matching `a` (in logA) and `b` (in logB). */
 export function logGapMs(logA: string, a: RegExp, logB: string, b: RegExp): number | undefined {
-  const at = (log: string, re: RegExp): number | undefined => {
-    const line = log.split('\n').find((l) => re.test(l));
-    const iso = line?.match(/^(\d{4}-\d\d-\d\dT[\d:.]+Z)/)?.[1];
-    return iso ? Date.parse(iso) : undefined;
-  };
-  const ta = at(logA, a);
-  const tb = at(logB, b);
+  const ta = logTime(logA, a);
+  const tb = logTime(logB, b);
   return ta === undefined || tb === undefined ? undefined : tb - ta;
 }

@@ -1,0 +1,38 @@
+// Redis lease backend outages (issue #4) on a PRIVATE redis-server (the shared one at 6379 is never touched):
+// unreachable at start, coming up late, and a restart mid-run that forgets every key.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, startPrivateRedis, type PrivateServer } from '../helpers/chaos.js';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { comesUpLate, outageMidRun, unreachableAtStart } from './outage.js';
+
+const TTL_MS = 3000; // see redis.test.ts
+let emu: TestEmulator;
+let redis: PrivateServer;
+before(async () => {
+  emu = await startTestEmulator();
+  redis = await startPrivateRedis();
+});
+after(async () => {
+  await redis?.close();
+  await emu?.close();
+});
+
+test('redis unreachable at start: says so, retries, exits 6 after --startup-timeout', async (t) => {
+  await unreachableAtStart(t, { emu, lease: `redis://127.0.0.1:${await freePort()}`, ttlMs: TTL_MS, label: 'redis' });
+});
+
+// todo: RedisLeaseBackend.open() never connects after a first refused attempt (its catch calls disconnect(), which
+// cancels ioredis's reconnect timer and leaves it in status "reconnecting", a status open() refuses) — reported.
+test('redis down at start and up later: botwarden keeps retrying, then leads and answers', { todo: 'src/lease/redis.ts open(): stuck in "reconnecting" after the first refused connect' }, async (t) => {
+  await comesUpLate(t, { emu, lease: redis.url, ttlMs: TTL_MS, label: 'redis' }, redis);
+});
+
+test('redis restarted mid-run (down > TTL, keys lost): the leader steps down in time, then one instance leads again; nothing lost, no 409', async (t) => {
+  const f = await outageMidRun(t, { emu, lease: redis.url, ttlMs: TTL_MS, label: 'redis' }, redis, { crash: true });
+  assert.ok(f.fenceAfter !== null, 'the new leader has a fence');
+  // A Redis without persistence forgets the fence counter (`<key>:fence`, INCR) with the lease: fences start at 1 again.
+  await t.test('a new holder after the restart has a larger fence than the one before', { todo: 'src/lease/redis.ts: the fence counter does not survive a restart without persistence' }, () => {
+    assert.ok((f.fenceAfter ?? 0) > (f.fenceBefore ?? Infinity), `fence ${f.fenceBefore} → ${f.fenceAfter}`);
+  });
+});
