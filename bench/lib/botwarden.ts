@@ -1,5 +1,5 @@
 // The botwarden side of each benchmark: the built CLI (dist/bin/botwarden.js), detection of `run`, its /status.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCmd, startProc, type Proc } from './proc.js';
@@ -74,7 +74,7 @@ export function startBotwardenRun(o: RunOptions): BotwardenRun {
   const env: Record<string, string | undefined> = { ...process.env, ...o.env, BOT_TOKEN: o.token };
   delete env.TELEGRAM_BOT_TOKEN;
   delete env.BOTWARDEN_API_ROOT;
-  const proc = startProc(process.execPath, args, { cwd: ROOT, env });
+  const proc = startProc(process.execPath, [...shebangFlags(), ...args], { cwd: ROOT, env });
   let port: number | undefined;
   const healthPort = async (timeoutMs = 15_000): Promise<number> => {
     if (port !== undefined) return port;
@@ -92,4 +92,15 @@ export function startBotwardenRun(o: RunOptions): BotwardenRun {
     }
   };
   return { proc, healthPort, status };
+}
+
+/** Node flags the installed `botwarden` command runs with (its `#!/usr/bin/env -S node …` line), so the benchmarks measure that. */
+export function shebangFlags(): string[] {
+  try {
+    const first = readFileSync(BOTWARDEN_BIN, 'utf8').split('\n', 1)[0] ?? '';
+    const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+    return m?.[1] ? m[1].trim().split(/\s+/) : [];
+  } catch {
+    return [];
+  }
 }
