@@ -52,6 +52,8 @@ export class Daemon {
   private readonly stopWanted = new Promise<void>((r) => (this.wakeStop = r));
   private pidStart: string | null = null;
   private apiReachable = true;
+  /** Set when the bot ended for good under --restart never/on-failure: botwarden exits 0 if the bot did, else 1. */
+  private botExitCode: number | null | undefined;
 
   constructor(
     readonly config: RunConfig,
@@ -117,6 +119,11 @@ export class Daemon {
         logger: log,
         metrics: this.metrics,
         onFatal: (err) => this.onFatal(err),
+        onBotEnded: (reason, code) => {
+          log.info(`the bot ended (${reason}) and --restart ${config.restart} does not restart it: stopping botwarden`);
+          this.botExitCode = code;
+          this.stop();
+        },
         onChange: () => this.writeState(),
         beforeLeading: async () => {
           await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
@@ -261,7 +268,7 @@ export class Daemon {
     const err = this.fatal;
     if (err === undefined) {
       log.info('stopped: bot stopped, lease released');
-      return 0;
+      return this.botExitCode === undefined || this.botExitCode === 0 ? 0 : 1;
     }
     if (err instanceof CrashLoopSignal) {
       log.error(`the bot crashed too often: ${err.detail}`);

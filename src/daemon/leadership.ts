@@ -19,6 +19,8 @@ export interface LeadershipDeps {
   onFatal: (err: unknown) => void;
   /** Runs after the lease is won and before this instance acts as leader (e.g. stop a dead leader's orphaned bot). */
   beforeLeading?: () => Promise<void>;
+  /** The bot ended and the restart policy says not to restart it (`--restart never`, `on-failure` after exit 0). */
+  onBotEnded: (reason: string, exitCode: number | null) => void;
   /** Called after each role change and bot (re)start, e.g. to rewrite the state file. */
   onChange: () => void;
 }
@@ -109,6 +111,8 @@ export class Leadership {
     sup.on('spawn', () => this.deps.onChange());
     sup.on('exit', () => this.deps.onChange());
     sup.on('crash-loop', (message: string) => this.deps.onFatal(new CrashLoopSignal(message)));
+    sup.on('fallback', (message: string) => this.deps.logger.warn(`the bot keeps crashing (${message}); running the --fallback command instead`));
+    sup.on('stopped', (reason: string) => this.deps.onBotEnded(reason, sup.snapshot().lastExit?.code ?? null));
     this.deps.onChange();
     await sup.start();
     this.deps.onChange();
@@ -120,8 +124,9 @@ export class Leadership {
     this.role = 'standby';
     this.deps.metrics.leader.set(0);
     this.resolveFirstRole('standby');
-    const who = holder ? `${holder.host} pid ${holder.pid} since ${new Date(holder.since).toISOString()} (fence ${holder.fence})` : 'nobody yet';
-    this.deps.logger.info(`standby: the lease is held by ${who}; waiting to take over`);
+    const h = holder ?? this.deps.elector.holder();
+    if (h) this.deps.logger.info(`standby: the lease is held by ${h.host} pid ${h.pid} since ${new Date(h.since).toISOString()} (fence ${h.fence}); waiting to take over`);
+    else this.deps.logger.info('standby: waiting for the lease');
     this.deps.onChange();
   }
 

@@ -82,3 +82,23 @@ test("the bot's own token is redacted in its streamed output", async () => {
     state.remove();
   }
 });
+
+test('--restart never: when the bot ends, botwarden releases the lease and exits (1 for a failing bot)', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const bw = await startRun({
+    token: bot.token,
+    apiRoot: emu.url,
+    stateDir: state.dir,
+    command: [process.execPath, '-e', 'setTimeout(() => process.exit(3), 300)'],
+    args: ['--restart', 'never'],
+  });
+  try {
+    assert.equal(await bw.exited(), 1, bw.stderr());
+    assert.match(bw.stderr(), /--restart never does not restart it/);
+    assert.match(bw.stderr(), /lease released/);
+  } finally {
+    await bw.stop();
+    state.remove();
+  }
+});
