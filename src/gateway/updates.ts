@@ -22,6 +22,9 @@ import { planPoll, SAME_OFFSET_WINDOW_MS } from './poll-plan.js';
 import type { GatewayStats } from './stats.js';
 import type { Upstream, UpstreamAnswer } from './upstream.js';
 
+/** How long stopPolling waits for an upstream answer that has started arriving before aborting it anyway. */
+const ANSWER_GRACE_MS = 2000;
+
 /** Timing knobs of the relay; defaults suit production, tests shrink them. */
 export interface RelayTiming {
   /** Longest hold of a getUpdates while not leader (or not polling) before answering []. Default: the request's own timeout. */
@@ -48,6 +51,8 @@ export class UpdatesRelay {
   /** Settles when the upstream getUpdates in flight (at most one) has ended. */
   private inflight: Promise<unknown> | undefined;
   private inflightController: AbortController | undefined;
+  /** The upstream poll in flight has its answer's headers: Telegram counts it delivered. */
+  private inflightAnswering = false;
   private retryAt = 0;
   private errorStreak = 0;
   private lastUpstreamOffset: number | undefined;
@@ -107,9 +112,22 @@ export class UpdatesRelay {
     }
   }
 
-  /** Stop sending getUpdates upstream: held polls get [] now, the upstream poll in flight is aborted and awaited. */
+  /**
+   * Stop sending getUpdates upstream: held polls get [] now and the upstream poll in flight is aborted and awaited —
+   * unless Telegram has already started answering it: then its updates still go to the bot (we are still leader),
+   * since an aborted answer would count as delivered upstream and reach the next leader a second time.
+   */
   async stopPolling(): Promise<void> {
     this.polling = false;
+    if (this.inflightAnswering) {
+      const timer = setTimeout(() => this.inflightController?.abort(new Error('polling stopped')), ANSWER_GRACE_MS);
+      try {
+        await this.settleInflight();
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let the poll's own continuation hand the answer over
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     const cur = this.current;
     if (cur) {
       cur.empty();
@@ -224,7 +242,14 @@ export class UpdatesRelay {
     if (poll.params.allowedUpdates !== undefined) body.allowed_updates = poll.params.allowedUpdates;
     poll.upstreamCalls++;
     this.noteUpstreamStart(poll.params.offset, true);
-    const call = this.up.callJson(this.env, 'getUpdates', body, { signal: ac.signal, timeoutMs: timeoutS * 1000 + 15_000 });
+    this.inflightAnswering = false;
+    const call = this.up.callJson(this.env, 'getUpdates', body, {
+      signal: ac.signal,
+      timeoutMs: timeoutS * 1000 + 15_000,
+      onHeaders: () => {
+        if (this.inflightController === ac) this.inflightAnswering = true;
+      },
+    });
     const tracked = call.then(
       (ans) => ans,
       () => undefined,
@@ -235,6 +260,7 @@ export class UpdatesRelay {
       if (this.inflight === tracked) {
         this.inflight = undefined;
         this.inflightController = undefined;
+        this.inflightAnswering = false;
       }
     });
   }
@@ -249,7 +275,7 @@ export class UpdatesRelay {
     if (body.ok) {
       this.errorStreak = 0;
       const updates = Array.isArray(body.result) ? (body.result as { update_id?: unknown }[]) : [];
-      if (!this.leader.isLeader() || !this.polling) {
+      if (!this.leader.isLeader()) {
         if (updates.length > 0) {
           this.stats.late();
           this.logger.info('discarded a getUpdates answer that came after leadership ended; the updates stay unconfirmed upstream', { updates: updates.length });

@@ -49,8 +49,13 @@ export class Upstream {
     this.stats.upstreamReachable = status !== undefined && status < 500;
   }
 
-  /** POST a JSON body to `method` and read the whole answer. Rejects only when `signal` aborts (with its reason). */
-  async callJson(env: '' | '/test', method: string, params: Record<string, unknown>, opts: { signal: AbortSignal; timeoutMs: number }): Promise<UpstreamAnswer> {
+  /** POST a JSON body to `method` and read the whole answer (`onHeaders`: the server has started answering). Rejects only when `signal` aborts. */
+  async callJson(
+    env: '' | '/test',
+    method: string,
+    params: Record<string, unknown>,
+    opts: { signal: AbortSignal; timeoutMs: number; onHeaders?: () => void },
+  ): Promise<UpstreamAnswer> {
     const started = monotonicMs();
     let status: number | undefined;
     try {
@@ -63,6 +68,7 @@ export class Upstream {
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
       });
+      opts.onHeaders?.();
       const raw = Buffer.from(await res.body.arrayBuffer());
       status = res.statusCode;
       let body: unknown;

@@ -299,6 +299,27 @@ test('stopPolling answers held polls [] now, aborts the upstream poll, holds new
   await c.gw.stopPolling();
 });
 
+test('stopPolling while Telegram is already answering: the answer still goes to the bot (no second delivery later)', async (t) => {
+  const c = await setup(t);
+  let headersSent = false;
+  c.up.hooks.push((r, _req, res) => {
+    if (r.name !== 'getUpdates') return false;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    headersSent = true;
+    setTimeout(() => res.end('{"ok":true,"result":[{"update_id":777,\n"message":{"message_id":1,"date":0,"chat":{"id":42,"type":"private"},"text":"x"}}]}'), 200);
+    return true;
+  });
+  const p = poll(c.gw, { offset: 0, timeout: 20 });
+  await until(() => headersSent, 3000, 'the answer to start');
+  await new Promise((r) => setTimeout(r, 30));
+  await c.gw.stopPolling();
+  const r = await p;
+  assert.deepEqual(r.body.result?.map((u) => u.update_id), [777]);
+  assert.equal(c.gw.snapshot().updatesForwarded, 1);
+  assert.equal(c.gw.snapshot().lateDiscarded, 0);
+});
+
 test('confirmOffset sends the acknowledged offset upstream once, only while leader', async (t) => {
   const c = await setup(t);
   const a = c.up.push('a');
