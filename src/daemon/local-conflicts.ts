@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { BotwardenError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findTokenHolders } from '../process/conflicts.js';
+import { findTokenHolders, isBotwardenRun } from '../process/conflicts.js';
 import { stopTree } from '../process/tree.js';
 import { readInstanceRecords, removeInstanceRecord } from '../state/instance-file.js';
 import { isSameProcess } from '../util/process-identity.js';
@@ -19,10 +19,6 @@ export interface LocalConflict {
 /** Processes that may hold the token without polling: shells and terminal multiplexers (they only pass the env on). */
 const PASS_THROUGH = new Set(['sh', 'bash', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh', 'tmux', 'screen', 'login', 'sudo', 'su', 'doas', 'cmd.exe', 'powershell.exe', 'pwsh', 'pwsh.exe', 'powershell']);
 
-/** True for the command line of a `botwarden run` (another instance: the lease, not preflight, arbitrates). */
-export function isBotwardenRun(command: string): boolean {
-  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
-}
 
 function isPassThrough(command: string): boolean {
   const first = command.trim().split(/\s+/)[0] ?? '';

@@ -166,3 +166,8 @@ function run(file: string, args: string[]): Promise<string> {
     });
   });
 }
+
+/** True for the command line of a `botwarden run` (another instance of ours: the lease, not preflight, arbitrates). */
+export function isBotwardenRun(command: string): boolean {
+  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
+}
