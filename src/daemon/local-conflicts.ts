@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BotwardenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { findTokenHolders, isBotwardenRun } from '../process/conflicts.js';
-import { stopTree } from '../process/tree.js';
+import { listDescendants, stopTree } from '../process/tree.js';
 import { readInstanceRecords, removeInstanceRecord } from '../state/instance-file.js';
 import { isSameProcess } from '../util/process-identity.js';
 import type { Steps } from './steps.js';
@@ -54,8 +54,12 @@ export async function resolveLocalConflicts(opts: {
   opts.steps.start('conflicts', 'local conflicts');
   const orphansStopped = await stopOrphans(opts);
   const holders = await findTokenHolders(opts.token, { excludePids: [process.pid] });
+  // Other botwarden instances and everything they started (their bots, helper processes such as tsx's esbuild
+  // service that inherit the environment) are not conflicts: the lease arbitrates between instances.
+  const instances = holders.filter((h) => isBotwardenRun(h.command)).map((h) => h.pid);
+  const theirs = new Set((await Promise.all(instances.map((pid) => listDescendants(pid).catch(() => [] as number[])))).flat());
   const conflicts: LocalConflict[] = holders
-    .filter((h) => h.managedBy === undefined && !isBotwardenRun(h.command) && !isPassThrough(h.command))
+    .filter((h) => h.managedBy === undefined && !isBotwardenRun(h.command) && !theirs.has(h.pid) && !isPassThrough(h.command))
     .map((h) => ({ pid: h.pid, command: h.command, via: h.via }));
   const orphanNote = orphansStopped.length ? `stopped orphan bot pid ${orphansStopped.join(', ')}; ` : '';
   if (conflicts.length === 0) {
