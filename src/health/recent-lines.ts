@@ -1,0 +1,74 @@
+// The status page's log: a ring of the last lines of the bot's output and botwarden's own log, redacted (again) on entry.
+import { redactKnown } from '../util/redact.js';
+
+/** Where a line came from. */
+export type LineSource = 'bot' | 'botwarden';
+
+/** One line as the page shows it. `text` is redacted and untrusted (render it as text, never as markup). */
+export interface RecentLine {
+  /** Grows by one per line, from 1; a reader asks for lines after the last one it saw. */
+  seq: number;
+  /** Epoch ms. */
+  at: number;
+  source: LineSource;
+  /** `info`, `warn`, … for botwarden's log; `stdout`/`stderr` for the bot. */
+  level: string;
+  text: string;
+}
+
+/** RecentLines options. */
+export interface RecentLinesOptions {
+  /** Lines kept. Default 100. */
+  capacity?: number;
+  /** Values that must never be kept (the bot token): replaced like a token, on top of token-shaped text. */
+  secrets?: readonly string[];
+  /** A longer line is cut to this many characters (then `…`). Default 2000. */
+  maxLineChars?: number;
+  /** Epoch-ms clock. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A bounded buffer of recent log lines. */
+export class RecentLines {
+  private readonly capacity: number;
+  private readonly secrets: readonly string[];
+  private readonly maxLineChars: number;
+  private readonly now: () => number;
+  private readonly ring: RecentLine[] = [];
+  private seq = 0;
+
+  constructor(opts: RecentLinesOptions = {}) {
+    this.capacity = Math.max(1, opts.capacity ?? 100);
+    this.secrets = [...(opts.secrets ?? [])];
+    this.maxLineChars = Math.max(16, opts.maxLineChars ?? 2000);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Add one line (a trailing newline is dropped; inner newlines stay). Redacted before it is stored. */
+  push(source: LineSource, level: string, text: string, at: number = this.now()): RecentLine {
+    // Redact before cutting, so a cut can never leave half a token behind where redaction no longer sees it.
+    let clean = redactKnown(text.replace(/\r?\n$/, ''), this.secrets);
+    if (clean.length > this.maxLineChars) clean = `${clean.slice(0, this.maxLineChars)}…`;
+    const line: RecentLine = { seq: ++this.seq, at, source, level: redactKnown(level, this.secrets).slice(0, 16), text: clean };
+    this.ring.push(line);
+    if (this.ring.length > this.capacity) this.ring.shift();
+    return { ...line };
+  }
+
+  /** Lines with `seq` greater than `afterSeq` (default: all kept), oldest first (copies). */
+  since(afterSeq = 0): RecentLine[] {
+    const out: RecentLine[] = [];
+    for (const l of this.ring) if (l.seq > afterSeq) out.push({ ...l });
+    return out;
+  }
+
+  /** The `seq` of the newest line (0 when none yet). */
+  lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Number of lines kept. */
+  get size(): number {
+    return this.ring.length;
+  }
+}

@@ -1,0 +1,54 @@
+// RecentLines: the last 100 log lines for the status page, redacted again on entry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecentLines } from '../../src/health/recent-lines.js';
+
+const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
+
+test('keeps the last 100 lines in order, with growing seq', () => {
+  const r = new RecentLines();
+  for (let i = 1; i <= 250; i++) r.push('bot', 'stdout', `line ${i}`);
+  const all = r.since();
+  assert.equal(all.length, 100);
+  assert.equal(r.size, 100);
+  assert.equal(all[0]!.text, 'line 151');
+  assert.equal(all.at(-1)!.text, 'line 250');
+  assert.equal(all.at(-1)!.seq, 250);
+  assert.equal(r.lastSeq(), 250);
+  assert.deepEqual(r.since(248).map((l) => l.text), ['line 249', 'line 250']);
+  assert.deepEqual(r.since(250), []);
+});
+
+test('the token never gets in: token-shaped text and the known secret, also URL-encoded', () => {
+  const odd = 'not-token-shaped-secret-value';
+  const r = new RecentLines({ secrets: [TOKEN, odd] });
+  r.push('bot', 'stderr', `stderr copy: ${TOKEN}`);
+  r.push('botwarden', 'info', `GET /bot${TOKEN.replace(':', '%3A')}/getMe`);
+  r.push('bot', 'stdout', `odd one: ${odd}`);
+  r.push('bot', 'stdout', `other bot 987654321:${'x'.repeat(35)}`);
+  const text = r.since().map((l) => l.text).join('\n');
+  assert.ok(!text.includes(TOKEN.split(':')[1]!), text);
+  assert.ok(!text.includes(odd), text);
+  assert.ok(!text.includes('x'.repeat(35)), text);
+  assert.match(text, /stderr copy: 123456789:<redacted>/);
+});
+
+test('long lines are cut after redaction; a trailing newline is dropped; stored lines are copies', () => {
+  const r = new RecentLines({ maxLineChars: 40, secrets: [TOKEN] });
+  const l = r.push('bot', 'stdout', `${'a'.repeat(30)} ${TOKEN}\n`);
+  assert.ok(!l.text.includes('AAHdq'), l.text);
+  assert.equal(l.text.length, 41);
+  assert.ok(l.text.endsWith('…'));
+  r.push('bot', 'stdout', 'two\n');
+  assert.equal(r.since(1)[0]!.text, 'two');
+  r.since()[0]!.text = 'changed';
+  assert.notEqual(r.since()[0]!.text, 'changed');
+});
+
+test('injected clock and explicit time', () => {
+  const r = new RecentLines({ now: () => 42, capacity: 2 });
+  assert.equal(r.push('botwarden', 'warn', 'x').at, 42);
+  assert.equal(r.push('botwarden', 'warn', 'y', 7).at, 7);
+  r.push('botwarden', 'warn', 'z');
+  assert.deepEqual(r.since().map((l) => l.text), ['y', 'z']);
+});
