@@ -1,5 +1,8 @@
 // `botwarden service install|uninstall`: write (or print) a systemd unit / launchd plist / Windows task for `botwarden run`.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { parseDurationMs } from '../../config/index.js';
+import { usageError } from '../../errors.js';
+import { addRunOptions } from '../run-options.js';
 import { readTokenSource } from '../../doctor/token-source.js';
 import { planServiceInstall, uninstallService, writeServiceFiles } from '../../service/install.js';
 import { forwardedRunArgs } from '../../service/run-args.js';
@@ -7,7 +10,7 @@ import type { ServicePlatform } from '../../service/spec.js';
 import { redact } from '../../util/redact.js';
 
 /** Options that belong to `service install` itself and are not passed on to `botwarden run`. */
-const SERVICE_ONLY = new Set(['dryRun', 'user', 'name', 'unitDir', 'secretDir', 'platform', 'workingDir', 'keepPath', 'json']);
+const SERVICE_ONLY = new Set(['dryRun', 'user', 'name', 'unitDir', 'secretDir', 'platform', 'workingDir', 'keepPath']);
 
 /** Register `botwarden service install|uninstall`. */
 export function registerServiceCommand(program: Command): void {
@@ -18,12 +21,14 @@ export function registerServiceCommand(program: Command): void {
     .description('write the service definition (token in a 0600 file) that runs `botwarden run [options] -- <command…>`')
     .argument('[command...]', 'the bot command, after --');
   addServiceOptions(install);
-  declareRunOptions(install);
+  addRunOptions(install);
   install
     .option('--dry-run', 'print the definition and the secret file (token redacted); write nothing')
     .option('--working-dir <dir>', 'the service working directory (default: the current directory)')
     .option('--no-keep-path', "do not copy this shell's PATH into the service environment");
   install.action(async (command: string[], opts: Record<string, unknown>, cmd: Command) => {
+    const stopTimeoutMs = opts['stopTimeout'] === undefined ? undefined : parseDurationMs(opts['stopTimeout'] as string);
+    if (opts['stopTimeout'] !== undefined && stopTimeoutMs === undefined) throw usageError('--stop-timeout', 'milliseconds or a duration such as 10s', opts['stopTimeout']);
     const plan = planServiceInstall({
       token: readTokenSource(opts['tokenFile'] as string | undefined),
       command,
@@ -34,7 +39,7 @@ export function registerServiceCommand(program: Command): void {
       ...(opts['unitDir'] ? { unitDir: opts['unitDir'] as string } : {}),
       ...(opts['secretDir'] ? { secretDir: opts['secretDir'] as string } : {}),
       ...(opts['workingDir'] ? { workingDir: opts['workingDir'] as string } : {}),
-      ...(typeof opts['stopTimeout'] === 'number' ? { stopTimeoutMs: opts['stopTimeout'] } : {}),
+      ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
       ...(opts['keepPath'] !== false && process.env['PATH'] ? { path: process.env['PATH'] } : {}),
     });
     const out: string[] = [];
@@ -81,27 +86,3 @@ function addServiceOptions(cmd: Command): void {
     .addOption(new Option('--platform <name>', 'service manager (default: this OS)').choices(['systemd', 'launchd', 'windows']));
 }
 
-/**
- * The `run` options, declared here until `src/config` provides `addRunOptions(command)` (then this is replaced by
- * that one call). Everything the user sets is copied into the definition's `botwarden run` command line.
- */
-function declareRunOptions(cmd: Command): void {
-  cmd
-    .option('--token-file <path>', 'file holding the bot token (copied into the 0600 secret file, not passed on)')
-    .option('--api-root <url>', 'upstream Bot API root')
-    .option('--state-dir <dir>', "this host's state directory")
-    .option('--lease <url>', 'file:, redis://…, postgres://…')
-    .option('--lease-ttl <ms>', 'lease time-to-live (ms)')
-    .option('--health-port <n>', 'serve /healthz /readyz /metrics /status on 127.0.0.1:N')
-    .addOption(new Option('--restart <policy>', 'restart policy').choices(['always', 'on-failure', 'never']))
-    .addOption(new Option('--stop-timeout <ms>', 'SIGKILL the bot this long after SIGTERM (ms)').argParser(parseMs))
-    .option('--max-memory <size>', 'restart the bot when its process tree grows past this')
-    .option('--log-file <path>', 'also write logs to this file')
-    .option('--takeover', 'stop conflicting local processes found by preflight');
-}
-
-function parseMs(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected milliseconds ≥ 0, got ${JSON.stringify(v)}`);
-  return n;
-}
