@@ -1,7 +1,8 @@
 // Forward one bot request upstream as a stream (body in, answer out), without hop-by-hop headers; the bot's abort aborts upstream.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
+import { networkReason } from '../telegram/http-pool.js';
 import { monotonicMs } from '../util/clock.js';
 import { sendError } from './envelope.js';
 import type { Upstream } from './upstream.js';
@@ -66,10 +67,13 @@ function readSmall(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** A forwarded call fails when its connection sees no traffic for this long (an upload, a file download, a slow method). */
+const FORWARD_IDLE_TIMEOUT_MS = 600_000;
+
 /**
- * Send `req` to `upstreamPath` and stream the answer back to `res` (undici's dispatch API: no intermediate streams).
- * `body` replaces the request stream when the gateway already read it. If the Bot API cannot be reached the bot gets
- * 502 `Bad Gateway` in the Bot API envelope. Resolves when the exchange is over; never rejects.
+ * Send `req` to `upstreamPath` and stream the answer back to `res`. `body` replaces the request stream when the gateway
+ * already read it. The bot closing its connection aborts the upstream request. If the Bot API cannot be reached the bot
+ * gets 502 `Bad Gateway` in the Bot API envelope. Resolves when the exchange is over; never rejects.
  */
 export async function forwardRequest(
   up: Upstream,
@@ -81,7 +85,7 @@ export async function forwardRequest(
   body?: Buffer,
 ): Promise<void> {
   const headers = endToEndHeaders(req.headers);
-  let reqBody: Buffer | IncomingMessage | null = body ?? null;
+  let reqBody: Buffer | IncomingMessage | undefined = body;
   if (body !== undefined) {
     headers['content-length'] = String(body.length);
     delete headers['content-encoding'];
@@ -90,64 +94,59 @@ export async function forwardRequest(
       const read = await readSmall(req);
       if (read === undefined) return; // the bot went away while sending
       reqBody = read;
-    } else reqBody = req;
+      headers['content-length'] = String(read.length);
+    } else {
+      reqBody = req;
+      if (headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+    }
   }
   const started = monotonicMs();
   await new Promise<void>((resolve) => {
-    let controller: Dispatcher.DispatchController | undefined;
     let status: number | undefined;
     let botGone = false;
     let settled = false;
-    const onDrain = (): void => controller?.resume();
-    const onClose = (): void => {
+    const upReq = up.pool.request({ method: req.method ?? 'GET', path: upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS });
+    const onBotClose = (): void => {
       if (res.writableFinished) return;
       botGone = true;
-      controller?.abort(new Error('the bot closed the connection'));
+      upReq.destroy(new Error('the bot closed the connection'));
     };
     const settle = (): void => {
       if (settled) return;
       settled = true;
-      res.off('close', onClose);
-      res.off('drain', onDrain);
+      res.off('close', onBotClose);
       resolve();
     };
-    res.once('close', onClose);
-    up.pool.dispatch(
-      { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: upstreamPath, headers, body: reqBody },
-      {
-        onRequestStart: (c) => {
-          controller = c;
-          if (botGone) c.abort(new Error('the bot closed the connection'));
-        },
-        onResponseStart: (_c, statusCode, resHeaders) => {
-          status = statusCode;
-          res.writeHead(statusCode, endToEndHeaders(resHeaders) as OutgoingHttpHeaders);
-        },
-        onResponseData: (c, chunk) => {
-          if (!res.write(chunk)) {
-            c.pause();
-            res.once('drain', onDrain);
-          }
-        },
-        onResponseEnd: () => {
-          res.end();
-          up.record(metricMethod, status, started);
-          settle();
-        },
-        onResponseError: (_c, err) => {
-          if (botGone) {
-            up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-            res.destroy();
-            return settle();
-          }
-          up.record(metricMethod, undefined, started);
-          const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-          const reason = up.redact(String(e.cause?.code ?? e.code ?? e.message ?? err));
-          logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-          if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
-          settle();
-        },
-      },
-    );
+    /** No (complete) answer came: 502 to the bot while it still listens. */
+    const failed = (err: unknown): void => {
+      if (settled) return;
+      if (botGone || (req.destroyed && !req.complete)) {
+        up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+        res.destroy();
+        return settle();
+      }
+      up.record(metricMethod, undefined, started);
+      const reason = up.redact(networkReason(err));
+      logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+      if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
+      settle();
+    };
+    res.once('close', onBotClose);
+    upReq.on('error', (err) => {
+      if (status === undefined) failed(err); // after the headers, the answer's pipeline reports it
+    });
+    upReq.once('response', (upRes: IncomingMessage) => {
+      status = upRes.statusCode ?? 502;
+      res.writeHead(status, endToEndHeaders(upRes.headers) as OutgoingHttpHeaders);
+      pipeline(upRes, res, (err) => {
+        if (err) return failed(err);
+        up.record(metricMethod, status, started);
+        settle();
+      });
+    });
+    if (reqBody === req) pipeline(req, upReq, noop); // a failure on either side destroys the other; reported above
+    else upReq.end(reqBody);
   });
 }
+
+function noop(): void {}

@@ -1,6 +1,6 @@
-// The gateway's connection to the real Bot API: one keep-alive undici pool, upstream paths, and small JSON calls.
-import { Pool } from 'undici';
+// The gateway's connection to the real Bot API: one keep-alive socket pool (node:http), upstream paths, and small JSON calls.
 import type { Metrics } from '../metrics.js';
+import { HttpPool, networkReason } from '../telegram/http-pool.js';
 import type { ApiResponse } from '../telegram/types.js';
 import { monotonicMs } from '../util/clock.js';
 import { redactKnown } from '../util/redact.js';
@@ -13,7 +13,8 @@ export type UpstreamAnswer =
 
 /** Upstream root, token and pool. Paths it builds contain the token: they never go into messages. */
 export class Upstream {
-  readonly pool: Pool;
+  /** Up to 128 sockets to the upstream origin (one per concurrent bot call); idle ones close after 30 s. */
+  readonly pool: HttpPool;
   /** Path prefix of the upstream root (`''` for `https://api.telegram.org`). */
   private readonly basePath: string;
 
@@ -24,13 +25,7 @@ export class Upstream {
     readonly stats: GatewayStats,
   ) {
     this.basePath = root.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(root.origin, {
-      connections: 128,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-      headersTimeout: 600_000,
-      bodyTimeout: 600_000,
-    });
+    this.pool = new HttpPool(root, { maxSockets: 128, maxFreeSockets: 32, keepAliveMs: 30_000 });
   }
 
   /** `/…/bot<token>[/test]/<rest>` or `/…/file/bot<token>/<rest>` on the upstream, `rest` kept as the bot encoded it. */
@@ -59,18 +54,17 @@ export class Upstream {
     const started = monotonicMs();
     let status: number | undefined;
     try {
-      const res = await this.pool.request({
+      const res = await this.pool.roundTrip({
         method: 'POST',
         path: this.path('method', env, method, ''),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(params),
         signal: opts.signal,
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
+        idleTimeoutMs: opts.timeoutMs,
+        ...(opts.onHeaders ? { onHeaders: opts.onHeaders } : {}),
       });
-      opts.onHeaders?.();
-      const raw = Buffer.from(await res.body.arrayBuffer());
-      status = res.statusCode;
+      const raw = res.body;
+      status = res.status;
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));
@@ -92,14 +86,13 @@ export class Upstream {
         throw opts.signal.reason;
       }
       this.record(method, undefined, started);
-      const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-      return { kind: 'unreachable', reason: this.redact(String(e.cause?.code ?? e.code ?? e.message ?? err)) };
+      return { kind: 'unreachable', reason: this.redact(networkReason(err)) };
     }
   }
 
   /** Close the pool's connections (in-flight requests are aborted). Safe twice. */
-  async close(): Promise<void> {
-    if (this.pool.closed || this.pool.destroyed) return;
-    await this.pool.destroy();
+  close(): Promise<void> {
+    this.pool.close();
+    return Promise.resolve();
   }
 }

@@ -146,3 +146,57 @@ test('close() is safe twice and ends held connections', async (t) => {
   await gw.close();
   await assert.rejects(fetch(`${gw.root}/bot${TOKEN}/getMe`));
 });
+
+test('a chunked upload without content-length is streamed upstream intact', async (t) => {
+  const { up, gw } = await setup(t);
+  const part = Buffer.alloc(64 * 1024, 'a');
+  const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest(`${gw.root}/bot${TOKEN}/sendDocument`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const next = (): void => {
+      if (i++ === 10) return void req.end();
+      req.write(part, next);
+    };
+    next();
+  });
+  assert.equal(answer.status, 200);
+  assert.equal((JSON.parse(answer.body) as { result: { bytes: number } }).result.bytes, 10 * part.length);
+  const rec = up.requests.at(-1)!;
+  assert.equal(rec.body.length, 10 * part.length);
+  assert.equal(rec.headers['transfer-encoding'], 'chunked');
+});
+
+test('a bot leaving in the middle of a download aborts the upstream; an upstream cut short cuts the bot off', async (t) => {
+  const { up, gw } = await setup(t);
+  up.hooks.push((r, _req, res) => {
+    if (r.name === 'file:videos/endless.mp4') {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.write(Buffer.alloc(1024, 1)); // never ends
+      return true;
+    }
+    if (r.name === 'file:videos/cut.mp4') {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '100000' });
+      res.write(Buffer.alloc(1024, 1));
+      setTimeout(() => res.destroy(), 30);
+      return true;
+    }
+    return false;
+  });
+  const ac = new AbortController();
+  const res = await fetch(`${gw.root}/file/bot${TOKEN}/videos/endless.mp4`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  assert.ok(((await reader.read()).value?.length ?? 0) > 0);
+  ac.abort();
+  await until(() => up.requests.find((r) => r.name === 'file:videos/endless.mp4')?.aborted === true, 3000, 'the upstream download to be aborted');
+
+  const cut = await fetch(`${gw.root}/file/bot${TOKEN}/videos/cut.mp4`);
+  assert.equal(cut.status, 200);
+  await assert.rejects(cut.arrayBuffer(), 'the bot must not take a cut answer for a whole one');
+  assert.equal(gw.snapshot().upstreamReachable, false);
+});
