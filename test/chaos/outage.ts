@@ -17,6 +17,7 @@ import {
   type ChaosInstance,
   type PrivateServer,
 } from '../helpers/chaos.js';
+import type { Spawned } from '../helpers/cli.js';
 import { isAlive } from '../helpers/botwarden-run.js';
 import { eventually } from '../helpers/emulator.js';
 import { GRAMMY, receivedBy, repliers, type ScenarioEnv } from './scenarios.js';
@@ -47,16 +48,17 @@ export async function unreachableAtStart(t: TestContext, env: ScenarioEnv): Prom
 export async function comesUpLate(t: TestContext, env: ScenarioEnv, server: PrivateServer): Promise<void> {
   const bot = await env.emu.createBot();
   await server.stop();
-  const starting = startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, args: ['--startup-timeout', '20000'] });
+  let spawned: Spawned | undefined;
+  const starting = startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, args: ['--startup-timeout', '20000'], onSpawn: (p) => (spawned = p) });
   let inst: ChaosInstance | undefined;
   try {
-    await sleep(2000);
+    // Bring the backend up only once botwarden has said it cannot reach it and is retrying.
+    await eventually('botwarden to retry the backend', () => /lease backend .* unreachable; retry 2/.test(spawned?.stderr() ?? ''), 20_000, 20);
     const upAt = Date.now();
     await server.start();
     inst = await starting;
     const leadAt = await waitForRole(inst, 'leader', 10_000);
     t.diagnostic(`${env.label}: backend up → leader ${leadAt - upAt} ms`);
-    assert.match(inst.proc.stderr(), /lease backend .* unreachable; retry \d/, 'said it was retrying');
     const id = await env.emu.sendText(bot.id, 'after the late start');
     await eventually('the reply', async () => (await env.emu.sent(bot.id)).some((m) => m.text === 'echo: after the late start'), 10_000);
     assert.ok(id > 0);

@@ -264,6 +264,8 @@ export interface InstanceOptions {
   args?: string[];
   /** Wait for the health URL (default true). */
   waitForHealth?: boolean;
+  /** Called with the process as soon as it is spawned (before the health URL). */
+  onSpawn?: (proc: Spawned) => void;
 }
 
 /** Start `botwarden run` in its own process group with its own state dir ("another host"). */
@@ -279,6 +281,7 @@ export async function startInstance(o: InstanceOptions): Promise<ChaosInstance> 
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error(`${o.name}: botwarden did not start`);
   trackGroup(pid);
+  o.onSpawn?.(proc);
   let frozen: number[] = [];
   let disposed = false;
   const killAll = (): void => {
