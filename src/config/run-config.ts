@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BotwardenError, usageError } from '../errors.js';
 import type { LogLevel } from '../log.js';
-import { botIdOf } from '../util/redact.js';
+import { botIdOf, containsToken } from '../util/redact.js';
 import { splitCommandLine } from './argv.js';
 import { readConfigFile, readDotenv } from './file.js';
 import { defaultStateDir } from './paths.js';
@@ -28,6 +28,13 @@ export interface RunConfig {
   /** Health server port (0 = any free port). */
   readonly healthPort: number;
   readonly healthHost: string;
+  /** `--health-allow-actions`: the status page may restart the bot and step down (POST, with `actionsSecret`). Default false. */
+  readonly healthAllowActions: boolean;
+  /**
+   * The status page's action secret from env `BOTWARDEN_ACTIONS_SECRET` (never the token; never in the config file).
+   * Undefined: the daemon generates one when actions are allowed and keeps it in a 0600 file of the state dir.
+   */
+  readonly actionsSecret: string | undefined;
   readonly restart: RestartPolicyName;
   readonly stopTimeoutMs: number;
   readonly maxMemoryBytes: number | undefined;
@@ -61,6 +68,7 @@ export interface RunCliOptions {
   leaseTtl?: string;
   healthPort?: string;
   healthHost?: string;
+  healthAllowActions?: boolean;
   restart?: string;
   stopTimeout?: string;
   maxMemory?: string;
@@ -127,6 +135,10 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
   const maxMemoryBytes = maxMemoryRaw === undefined ? undefined : parseSizeBytes(maxMemoryRaw);
   if (maxMemoryRaw !== undefined && maxMemoryBytes === undefined) throw usageError('--max-memory', 'a size such as 512M or 1G', maxMemoryRaw);
 
+  const actionsSecret = actionsSecretFrom(env, token);
+  // The bot does not need the page's secret: it stays out of the child's environment.
+  const { [ACTIONS_SECRET_ENV]: _actionsSecret, ...childVisibleEnv } = env;
+
   const stateDir = path.resolve(cwd, cli.stateDir ?? env['BOTWARDEN_STATE_DIR'] ?? fromFile(file.stateDir) ?? defaultStateDir(env));
   const logFileRaw = cli.logFile !== undefined ? path.resolve(cwd, cli.logFile) : fromFile(file.logFile);
 
@@ -139,6 +151,8 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
     leaseTtlMs,
     healthPort,
     healthHost: cli.healthHost ?? file.healthHost ?? RUN_DEFAULTS.healthHost,
+    healthAllowActions: cli.healthAllowActions ?? file.healthAllowActions ?? false,
+    actionsSecret,
     restart,
     stopTimeoutMs: durationOption('--stop-timeout', cli.stopTimeout ?? file.stopTimeout, RUN_DEFAULTS.stopTimeoutMs),
     maxMemoryBytes,
@@ -151,7 +165,7 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
     command,
     cwd: fromFile(file.cwd) ?? cwd,
     childEnv: Object.freeze({ ...(file.env ?? {}) }),
-    baseEnv: Object.freeze(env),
+    baseEnv: Object.freeze(childVisibleEnv),
     instanceId: `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     host: os.hostname(),
     configFile: raw?.path,
@@ -181,6 +195,31 @@ export function readToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv,
     });
   }
   return t;
+}
+
+/** The environment variable holding the status page's action secret. */
+export const ACTIONS_SECRET_ENV = 'BOTWARDEN_ACTIONS_SECRET';
+
+/** The action secret from the environment, checked: long enough, no spaces, and nothing of the bot token. */
+function actionsSecretFrom(env: NodeJS.ProcessEnv, token: string): string | undefined {
+  const raw = env[ACTIONS_SECRET_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  const secret = raw.trim();
+  const tokenSecret = token.slice(token.indexOf(':') + 1);
+  // The value is never echoed: it is a secret, and it may be the token pasted by mistake.
+  if (secret.includes(tokenSecret) || tokenSecret.includes(secret) || containsToken(secret)) {
+    throw new BotwardenError('ACTIONS_SECRET', `${ACTIONS_SECRET_ENV} holds the bot token (or part of it)`, {
+      exit: 'usage',
+      hint: `the status page needs a secret of its own: e.g. ${ACTIONS_SECRET_ENV}=$(openssl rand -base64 24), or unset it to have one generated`,
+    });
+  }
+  if (secret.length < 16 || /\s/.test(secret)) {
+    throw new BotwardenError('ACTIONS_SECRET', `${ACTIONS_SECRET_ENV}: expected at least 16 characters without spaces, got ${secret.length} characters`, {
+      exit: 'usage',
+      hint: `e.g. ${ACTIONS_SECRET_ENV}=$(openssl rand -base64 24), or unset it to have one generated`,
+    });
+  }
+  return secret;
 }
 
 function resolveCommand(args: readonly string[], fromFile: string | string[] | undefined): string[] {

@@ -21,6 +21,7 @@ function buildSchema(z: typeof Z) {
     leaseTtl: duration.optional(),
     healthPort: z.number().int().min(0).max(65535).optional(),
     healthHost: z.string().min(1).optional(),
+    healthAllowActions: z.boolean().optional(),
     restart: z.enum(['always', 'on-failure', 'never']).optional(),
     stopTimeout: duration.optional(),
     maxMemory: size.optional(),

@@ -1,6 +1,6 @@
 // The composition root of `botwarden run`: config → preflight → lease → gateway → health → bot, and the way back.
 import { BotwardenError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { LogEntry, Logger } from '../log.js';
 import type { RunConfig } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { BotApiClient } from '../telegram/client.js';
@@ -10,7 +10,11 @@ import { Elector } from '../lease/elector.js';
 import type { LeaseBackend } from '../lease/types.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { Supervisor } from '../process/supervisor.js';
+import type { OutputLine } from '../process/output.js';
 import { startHealthServer, type HealthServer } from '../health/server.js';
+import { History } from '../health/history.js';
+import { RecentLines } from '../health/recent-lines.js';
+import { actionsSecretPath, newActionsSecret, removeActionsSecretFile, StatusPage, writeActionsSecretFile, type PageAction, type PageActions } from '../health/page/index.js';
 import { newControlSecret, removeInstanceRecord, writeInstanceRecord } from '../state/instance-file.js';
 import { processStartTime } from '../util/process-identity.js';
 import { monotonicMs } from '../util/clock.js';
@@ -40,6 +44,12 @@ export class Daemon {
   private readonly ac = new AbortController();
   private readonly startedAt = Date.now();
   private readonly secret = newControlSecret();
+  /** The status page's charts: memory of the bot tree and updates forwarded, 15 minutes. */
+  readonly history = new History();
+  /** The status page's log: the bot's output and botwarden's own log, last 100 lines, redacted. */
+  readonly recentLines: RecentLines;
+  private page: StatusPage | undefined;
+  private actionsSecretFile: string | undefined;
   private me: User | undefined;
   private backend: LeaseBackend | undefined;
   private elector: Elector | undefined;
@@ -61,6 +71,16 @@ export class Daemon {
   ) {
     this.metrics = createMetrics();
     this.steps = new Steps(io.onStep);
+    this.recentLines = new RecentLines({ secrets: [config.token] });
+  }
+
+  /** Keep one of botwarden's own log lines for the status page (the CLI's logger calls this from its `onLine`). */
+  recordLogLine(e: LogEntry): void {
+    const fields = Object.entries(e.fields)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    const at = Date.parse(e.time);
+    this.recentLines.push('botwarden', e.level, `${e.component ? `[${e.component}] ` : ''}${e.msg}${fields ? ` ${fields}` : ''}`, Number.isFinite(at) ? at : Date.now());
   }
 
   /** Ask the daemon to stop; a second call with `force` kills the bot at once. */
@@ -101,15 +121,31 @@ export class Daemon {
       this.gateway = await startGateway({ upstreamRoot: config.apiRoot, token: config.token, leader: elector, logger: log.child('gateway'), metrics: this.metrics });
       this.steps.ok('gateway', `${this.gateway.root} (TELEGRAM_API_ROOT)`);
 
+      const page = (this.page = new StatusPage({
+        status: () => this.status(),
+        history: this.history,
+        lines: this.recentLines,
+        secrets: [config.token],
+        ...(config.healthAllowActions ? { actions: this.pageActions() } : {}),
+        logger: log.child('page'),
+      }));
       this.health = await startHealthServer({
         host: config.healthHost,
         port: config.healthPort,
         status: () => this.status(),
         metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
         control: { secret: this.secret, onStop: () => this.stop() },
+        extra: page.handle,
         logger: log.child('health'),
       });
-      io.announce(`health: ${this.health.url} (status: ${this.health.url}/status)`);
+      io.announce(`health: ${this.health.url} (status: ${this.health.url}/status, page: ${this.health.url}/)`);
+      if (config.healthAllowActions) {
+        log.info(
+          this.actionsSecretFile
+            ? `status page actions are on (restart, step down): the secret is in ${this.actionsSecretFile} (send it as X-Botwarden-Secret)`
+            : 'status page actions are on (restart, step down): the secret is BOTWARDEN_ACTIONS_SECRET (send it as X-Botwarden-Secret)',
+        );
+      }
       this.writeState();
 
       this.leadership = new Leadership({
@@ -124,7 +160,10 @@ export class Daemon {
           this.botExitCode = code;
           this.stop();
         },
-        onChange: () => this.writeState(),
+        onChange: () => {
+          this.writeState();
+          this.page?.notify();
+        },
         beforeLeading: async () => {
           await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
         },
@@ -190,6 +229,35 @@ export class Daemon {
     }
   }
 
+  /** The status page's actions (`--health-allow-actions`): the secret comes from the env or a new 0600 file. */
+  private pageActions(): PageActions {
+    const { config } = this;
+    let secret = config.actionsSecret;
+    if (secret === undefined) {
+      secret = newActionsSecret();
+      this.actionsSecretFile = writeActionsSecretFile(actionsSecretPath(config.stateDir, config.botId, config.instanceId), secret);
+    }
+    const log = this.io.logger.child('page');
+    return {
+      secret,
+      perform: (action: PageAction, requestedBy: string): string | null => {
+        if (this.stopRequested) return 'botwarden is stopping';
+        if (action === 'restart') {
+          const sup = this.leadership?.currentSupervisor();
+          if (!sup) return `no bot runs on this instance (${this.leadership?.currentRole() ?? 'starting'})`;
+          log.info(`restart requested from the status page (${requestedBy})`);
+          sup.restart('restart requested from the status page').catch((err: unknown) => log.warn(`restart from the status page failed: ${err instanceof Error ? err.message : String(err)}`));
+          return null;
+        }
+        const elector = this.elector;
+        if (!elector?.isLeader()) return 'this instance is not the leader: nothing to step down from';
+        log.info(`step down requested from the status page (${requestedBy}): handing the lease to a standby`);
+        elector.stepDown({ campaign: true, reason: 'step down requested from the status page' }).catch((err: unknown) => log.warn(`step down from the status page failed: ${err instanceof Error ? err.message : String(err)}`));
+        return null;
+      },
+    };
+  }
+
   private makeSupervisor(): Supervisor {
     const { config } = this;
     const env: NodeJS.ProcessEnv = {
@@ -211,7 +279,11 @@ export class Daemon {
       output: {
         sink: process.stdout,
         ...(config.logFile ? { logFile: config.logFile } : {}),
-        ...(this.io.onBotLine ? { onLine: this.io.onBotLine } : {}),
+        onLine: (line: string, entry: OutputLine) => {
+          const at = Date.parse(entry.time);
+          this.recentLines.push('bot', entry.stream, entry.text, Number.isFinite(at) ? at : Date.now());
+          this.io.onBotLine?.(line);
+        },
       },
       logger: this.io.logger.child('bot'),
       metrics: this.metrics,
@@ -254,9 +326,11 @@ export class Daemon {
       ['leadership', () => this.leadership?.shutdown({ force: this.stopRequested?.force ?? false })],
       ['elector', () => this.elector?.stop()],
       ['gateway', () => this.gateway?.close()],
+      ['status page', () => this.page?.close()],
       ['health', () => this.health?.close()],
       ['lease backend', () => this.backend?.close()],
       ['state file', () => removeInstanceRecord(this.config.stateDir, this.config.botId, this.config.instanceId)],
+      ['actions secret file', () => this.actionsSecretFile && removeActionsSecretFile(this.actionsSecretFile)],
     ];
     for (const [name, fn] of steps) {
       try {

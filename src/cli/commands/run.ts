@@ -1,7 +1,7 @@
 // `botwarden run [options] -- <command…>`: run one bot as exactly one live instance (DESIGN.md ★).
 import { Command } from 'commander';
 import { resolveRunConfig, RUN_DEFAULTS, type RunCliOptions } from '../../config/index.js';
-import { Logger } from '../../log.js';
+import { Logger, type LogEntry } from '../../log.js';
 import { checklistRenderer } from '../checklist.js';
 
 /** Register `botwarden run`. */
@@ -19,6 +19,7 @@ export function registerRunCommand(program: Command): void {
     .option('--lease-ttl <ms>', `lease time-to-live (default ${RUN_DEFAULTS.leaseTtlMs}); crash failover takes about this long`)
     .option('--health-port <n>', 'serve /healthz /readyz /metrics /status on this port (default 0: pick a free one, printed)')
     .option('--health-host <host>', 'address the health server binds to (default 127.0.0.1)')
+    .option('--health-allow-actions', 'let the status page restart the bot and step down (POST with a secret: BOTWARDEN_ACTIONS_SECRET, else generated into a 0600 file)')
     .option('--restart <policy>', 'always | on-failure | never (default always)')
     .option('--stop-timeout <ms>', `SIGTERM → SIGKILL grace for the bot's process tree (default ${RUN_DEFAULTS.stopTimeoutMs})`)
     .option('--max-memory <size>', "restart the bot when its process tree's RSS passes this, e.g. 512M")
@@ -32,13 +33,16 @@ export function registerRunCommand(program: Command): void {
       const config = resolveRunConfig(opts, args);
       // Loaded here, not at the top: other commands (and --help) do not pay for the daemon's modules.
       const { Daemon } = await import('../../daemon/daemon.js');
-      const logger = new Logger({ level: config.logLevel, json: config.json, sink: process.stderr });
+      // The status page shows botwarden's own recent log lines too: the daemon keeps them once it exists.
+      const tap: { onLine?: (e: LogEntry) => void } = {};
+      const logger = new Logger({ level: config.logLevel, json: config.json, sink: process.stderr, onLine: (e) => tap.onLine?.(e) });
       const tty = Boolean(process.stderr.isTTY) && !config.json;
       const daemon = new Daemon(config, {
         logger,
         onStep: checklistRenderer({ tty, out: process.stderr, logger: logger.child('preflight') }),
         announce: (line) => process.stdout.write(`${line}\n`),
       });
+      tap.onLine = (e) => daemon.recordLogLine(e);
       let interrupts = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
         interrupts += 1;
