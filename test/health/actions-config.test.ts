@@ -1,0 +1,83 @@
+// `--health-allow-actions` and BOTWARDEN_ACTIONS_SECRET in run's configuration: off by default, never the token.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveRunConfig } from '../../src/config/index.js';
+import { BotwardenError } from '../../src/errors.js';
+import { actionsSecretPath, newActionsSecret, removeActionsSecretFile, writeActionsSecretFile } from '../../src/health/page/index.js';
+import { secretMatches } from '../../src/health/page/actions.js';
+
+const TOKEN = '123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr';
+
+function inTmp(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-actions-'));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('actions are off by default; on by flag or config key', () => {
+  inTmp((dir) => {
+    const env = { BOT_TOKEN: TOKEN, HOME: dir };
+    const off = resolveRunConfig({}, ['bot'], { env, cwd: dir });
+    assert.equal(off.healthAllowActions, false);
+    assert.equal(off.actionsSecret, undefined);
+    assert.equal(resolveRunConfig({ healthAllowActions: true }, ['bot'], { env, cwd: dir }).healthAllowActions, true);
+    writeFileSync(path.join(dir, 'botwarden.config.json'), JSON.stringify({ healthAllowActions: true }));
+    assert.equal(resolveRunConfig({}, ['bot'], { env, cwd: dir }).healthAllowActions, true);
+    writeFileSync(path.join(dir, 'botwarden.config.json'), JSON.stringify({ healthAllowActions: 'yes' }));
+    assert.throws(() => resolveRunConfig({}, ['bot'], { env, cwd: dir }), /healthAllowActions/);
+  });
+});
+
+test('BOTWARDEN_ACTIONS_SECRET is taken, and kept out of the bot environment', () => {
+  inTmp((dir) => {
+    const c = resolveRunConfig({ healthAllowActions: true }, ['bot'], { env: { BOT_TOKEN: TOKEN, HOME: dir, BOTWARDEN_ACTIONS_SECRET: ' a-long-enough-secret-1234 ' }, cwd: dir });
+    assert.equal(c.actionsSecret, 'a-long-enough-secret-1234');
+    assert.equal(c.baseEnv['BOTWARDEN_ACTIONS_SECRET'], undefined);
+    assert.equal(c.baseEnv['BOT_TOKEN'], TOKEN, 'the rest of the environment is still inherited');
+  });
+});
+
+test('a secret that is (part of) the token, or too short, is refused without echoing it', () => {
+  inTmp((dir) => {
+    const secretPart = TOKEN.split(':')[1]!;
+    for (const bad of [TOKEN, secretPart, secretPart.slice(3, 25), `x${TOKEN}x`, 'short', 'has spaces in it, sixteen+']) {
+      assert.throws(
+        () => resolveRunConfig({ healthAllowActions: true }, ['bot'], { env: { BOT_TOKEN: TOKEN, HOME: dir, BOTWARDEN_ACTIONS_SECRET: bad }, cwd: dir }),
+        (err: unknown) => {
+          assert.ok(err instanceof BotwardenError && err.code === 'ACTIONS_SECRET', String(err));
+          assert.ok(!`${err.message} ${err.hint ?? ''}`.includes(bad), `the value is echoed: ${err.message}`);
+          return true;
+        },
+        bad,
+      );
+    }
+  });
+});
+
+test('a generated secret: 0600 file in a 0700 directory, removed again; compared in constant time', () => {
+  inTmp((dir) => {
+    const secret = newActionsSecret();
+    assert.ok(secret.length >= 32);
+    assert.notEqual(newActionsSecret(), secret);
+    const file = writeActionsSecretFile(actionsSecretPath(dir, 42, 'host/odd name'), secret);
+    assert.equal(path.dirname(file), path.join(dir, 'instances'));
+    assert.match(path.basename(file), /^42\.host_odd_name\.actions-secret$/);
+    assert.equal(readFileSync(file, 'utf8').trim(), secret);
+    if (process.platform !== 'win32') {
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+    }
+    removeActionsSecretFile(file);
+    removeActionsSecretFile(file);
+    assert.throws(() => statSync(file));
+    assert.equal(secretMatches(secret, secret), true);
+    assert.equal(secretMatches(secret.slice(0, -1), secret), false);
+    assert.equal(secretMatches('', secret), false);
+  });
+});
