@@ -23,6 +23,8 @@ export interface HistoryView {
   memory: Array<[number, number | null]>;
   /** `[at, updates per minute over the interval that ended at `at`]`. The first sample has no rate. */
   updatesPerMinute: Array<[number, number]>;
+  /** The newest sample (the page draws from it to the live reading), or null before the first. */
+  last: HistorySample | null;
   /** Grows with every recorded sample, so a reader can tell whether anything changed. */
   version: number;
 }
@@ -107,6 +109,7 @@ export class History {
       intervalMs: this.intervalMs,
       memory: list.map((s) => [s.at, s.memoryBytes]),
       updatesPerMinute,
+      last: list.length > 0 ? { ...list[list.length - 1]! } : null,
       version: this.version,
     };
   }

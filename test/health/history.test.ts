@@ -85,3 +85,13 @@ test('options are checked', () => {
   assert.throws(() => new History({ intervalMs: 0 }), /intervalMs/);
   assert.throws(() => new History({ intervalMs: 10_000, windowMs: 5_000 }), /windowMs/);
 });
+
+test('the view names the newest sample (the page draws on from it to the live reading)', () => {
+  const c = clock();
+  const h = new History({ now: c.now });
+  assert.equal(h.view().last, null);
+  h.record({ memoryBytes: 1, updatesForwarded: 5 });
+  c.advance(10_000);
+  h.record({ memoryBytes: 2, updatesForwarded: 9 });
+  assert.deepEqual(h.view().last, { at: 1_010_000, memoryBytes: 2, updatesForwarded: 9 });
+});

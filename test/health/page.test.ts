@@ -111,7 +111,7 @@ test('the page is served with a strict CSP, small, with no external URL and no H
   assert.doesNotThrow(() => new vm.Script(js));
   // Every element the script looks up exists in the HTML.
   const ids = new Set([...js.matchAll(/\$\('([a-z-]+)'\)|text\('([a-z-]+)'/g)].map((m) => m[1] ?? m[2]));
-  for (const prefix of ['mem', 'upd']) for (const suffix of ['line', 'area', 'max']) ids.add(`${prefix}-${suffix}`);
+  for (const prefix of ['mem', 'upd']) for (const suffix of ['line', 'area', 'max', 'span']) ids.add(`${prefix}-${suffix}`);
   for (const id of ids) assert.match(html, new RegExp(`id="${id}"`), `#${id} is missing from the HTML`);
 });
 

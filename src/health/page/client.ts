@@ -10,6 +10,7 @@ export const PAGE_JS = String.raw`'use strict';
   var W = 300, H = 60;
   var lines = [];
   var history = null;
+  var liveMemory = [];
   var lastFrame = null;
   var lastFrameAt = 0;
   var source = null;
@@ -122,21 +123,36 @@ export const PAGE_JS = String.raw`'use strict';
     flush();
     return { line: d, area: area };
   }
-  function chart(prefix, points, now, fmt, gaps) {
-    var x0 = now - history.windowMs;
+  // The x axis spans the last 15 minutes, or less (at least 10 s) while there is less to show.
+  function chart(prefix, label, points, now, fmt, gaps) {
+    var span = history.windowMs;
+    var first = points.filter(function (p) { return p[1] !== null; })[0];
+    if (first) span = Math.min(span, Math.max(10000, now - first[0]));
     var max = 0;
     points.forEach(function (p) { if (p[1] !== null && p[1] > max) max = p[1]; });
-    var p = path(points, x0, history.windowMs, max * 1.1, gaps);
+    var p = path(points, now - span, span, max * 1.1, gaps);
     $(prefix + '-line').setAttribute('d', p.line);
     $(prefix + '-area').setAttribute('d', p.area);
+    text(prefix + '-span', label + ', last ' + dur(span).replace(/ 0 s$/, ''));
     text(prefix + '-max', points.length ? 'max ' + fmt(max) : 'no samples yet');
   }
-  function renderHistory(now) {
+  // The samples come every ~10 s; each chart also runs on to the reading of this frame.
+  function liveRate(s, now) {
+    var last = history.last;
+    if (!last || now - last.at < 1000) return null;
+    var delta = s.gateway.updatesForwarded - last.updatesForwarded;
+    return Math.round(((delta < 0 ? s.gateway.updatesForwarded : delta) * 600000) / (now - last.at)) / 10;
+  }
+  function renderHistory(s, now) {
     if (!history) return;
-    chart('mem', history.memory, now, bytes, true);
-    chart('upd', history.updatesPerMinute, now, function (n) { return n + '/min'; }, false);
-    var last = history.updatesPerMinute[history.updatesPerMinute.length - 1];
-    text('updates-rate', last ? last[1] + ' (last ' + dur(history.intervalMs) + ')' : null);
+    var since = history.last ? history.last.at : 0;
+    liveMemory.push([now, s.child.memoryBytes]);
+    liveMemory = liveMemory.filter(function (p) { return p[0] > since; }).slice(-120);
+    var rate = liveRate(s, now);
+    chart('mem', 'memory', history.memory.concat(liveMemory), now, bytes, true);
+    chart('upd', 'updates/min', rate === null ? history.updatesPerMinute : history.updatesPerMinute.concat([[now, rate]]), now, function (n) { return n + '/min'; }, false);
+    var prev = history.updatesPerMinute[history.updatesPerMinute.length - 1];
+    text('updates-rate', rate !== null ? rate : prev ? prev[1] : null);
   }
 
   function renderLines(f) {
@@ -163,7 +179,7 @@ export const PAGE_JS = String.raw`'use strict';
     lastFrameAt = Date.now();
     if (f.history) history = f.history;
     renderStatus(f);
-    renderHistory(f.now);
+    renderHistory(f.status, f.now);
     renderLines(f);
     text('updated', 'updated ' + clock(f.now));
     conn('live', 'live');

@@ -49,7 +49,7 @@ export const PAGE_HTML = `<!doctype html>
       <svg id="mem-chart" class="chart" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="memory of the bot process tree, last 15 minutes">
         <path id="mem-area" class="area" d=""/><path id="mem-line" class="line" d=""/>
       </svg>
-      <figcaption><span>memory, last 15 min</span><span id="mem-max" class="muted"></span></figcaption>
+      <figcaption><span id="mem-span">memory, last 15 min</span><span id="mem-max" class="muted"></span></figcaption>
     </figure>
   </section>
   <section>
@@ -65,18 +65,18 @@ export const PAGE_HTML = `<!doctype html>
       <svg id="upd-chart" class="chart" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="updates forwarded per minute, last 15 minutes">
         <path id="upd-area" class="area" d=""/><path id="upd-line" class="line" d=""/>
       </svg>
-      <figcaption><span>updates/min, last 15 min</span><span id="upd-max" class="muted"></span></figcaption>
+      <figcaption><span id="upd-span">updates/min, last 15 min</span><span id="upd-max" class="muted"></span></figcaption>
     </figure>
+  </section>
+  <section class="log-card">
+    <h2>Log <span class="muted small">(last 100 lines, token redacted)</span></h2>
+    <div id="log" class="log" role="log" aria-live="off"></div>
   </section>
   <section>
     <h2>409 Conflicts absorbed</h2>
     <p class="big" id="conflicts">—</p>
     <ul id="conflict-causes" class="plain"></ul>
     <p class="muted small">Answered by Telegram to this instance's gateway and never shown to the bot.</p>
-  </section>
-  <section>
-    <h2>Preflight</h2>
-    <ol id="preflight" class="steps"></ol>
   </section>
   <section id="actions" hidden>
     <h2>Actions</h2>
@@ -90,9 +90,9 @@ export const PAGE_HTML = `<!doctype html>
       <p id="action-result" class="small" role="status"></p>
     </form>
   </section>
-  <section class="wide">
-    <h2>Log <span class="muted small">(last 100 lines, token redacted)</span></h2>
-    <div id="log" class="log" role="log" aria-live="off"></div>
+  <section>
+    <h2>Preflight</h2>
+    <ol id="preflight" class="steps"></ol>
   </section>
 </main>
 <footer class="muted small"><span id="version"></span> · <span id="updated">waiting for the first update</span></footer>

@@ -17,7 +17,7 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--mute
 .conn{font-size:12px;color:var(--muted)}.conn::before{content:"● "}.conn-live::before{color:var(--ok)}.conn-wait::before{color:var(--warn)}.conn-down::before{color:var(--bad)}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:14px;padding:14px 16px;max-width:1280px;margin:0 auto}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px;min-width:0}
-section.wide{grid-column:1/-1}
+@media (min-width:1000px){main{grid-auto-flow:dense}.log-card{grid-column:span 2;grid-row:span 2}}
 dl{display:grid;grid-template-columns:auto 1fr;gap:4px 14px;margin:0}
 dt{color:var(--muted);white-space:nowrap}
 dd{margin:0;min-width:0;overflow-wrap:anywhere;font-variant-numeric:tabular-nums}
@@ -31,13 +31,14 @@ figcaption{display:flex;justify-content:space-between;gap:8px;font-size:12px;col
 .plain{list-style:none;padding:0;margin:0}
 .plain li{display:flex;justify-content:space-between;gap:8px;border-top:1px solid var(--line);padding:3px 0}
 .steps{list-style:none;padding:0;margin:0}
-.steps li{display:grid;grid-template-columns:1.4em auto 1fr;gap:2px 8px;padding:3px 0;border-top:1px solid var(--line)}
+.steps li{display:grid;grid-template-columns:1.4em 1fr;gap:0 6px;padding:4px 0;border-top:1px solid var(--line)}
 .steps li:first-child,.plain li:first-child{border-top:0}
 .steps .mark{font-weight:700;text-align:center}
-.steps .detail{color:var(--muted);overflow-wrap:anywhere;min-width:0}
+.steps .detail{grid-column:2;color:var(--muted);font-size:13px;overflow-wrap:anywhere;min-width:0}
 .st-ok .mark{color:var(--ok)}.st-warn .mark{color:var(--warn)}.st-fail .mark{color:var(--bad)}.st-running .mark,.st-skipped .mark{color:var(--muted)}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}
-.log{font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);border-radius:6px;padding:8px;max-height:420px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
+.log-card{display:flex;flex-direction:column}
+.log{flex:1;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);border-radius:6px;padding:8px;min-height:160px;max-height:520px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
 .log div{border-bottom:1px dotted var(--line)}
 .log .src{color:var(--muted)}.log .lv-warn,.log .lv-stderr{color:var(--warn)}.log .lv-error{color:var(--bad)}
 label{display:block;font-size:13px;color:var(--muted);margin-bottom:4px}

@@ -1,0 +1,157 @@
+// The status page in a real browser (Playwright driving Debian's chromium) against two real `botwarden run` instances
+// and the emulator: standby → leader on a graceful handover without a reload, a crash counted, the token never shown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { RAW_ECHO, startRun, tempStateDir, type RunningBotwarden } from '../helpers/botwarden-run.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { openSse } from '../health/sse-reader.js';
+import type { PageFrame } from '../../src/health/page/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const IS_ROOT = process.getuid?.() === 0;
+// CI runs as root after scripts/install-system-deps.sh, so there the test always runs (and fails if chromium is missing).
+const SKIP = !existsSync(CHROMIUM) && !IS_ROOT ? `${CHROMIUM} is missing and this is not root: install it with \`sudo bash scripts/install-system-deps.sh\` (apt-get install -y chromium)` : false;
+const ACTIONS_SECRET = 'browser-test-actions-secret-42';
+/** The committed screenshot is replaced only on request (or when missing), so test runs leave the work tree clean. */
+const README_SHOT = path.join(REPO_ROOT, 'docs', 'status-page.png');
+
+/**
+ * Wait until `expr` (evaluated in the page) is truthy. Polled from here with page.evaluate: the page's CSP forbids
+ * eval, which waitForFunction needs, and the test must run the page under its real CSP.
+ */
+async function until(page: Page, what: string, expr: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await page.evaluate(expr)) return;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const body = await page.innerText('body').catch(() => '(no page)');
+  throw new Error(`page never showed ${what} within ${timeoutMs} ms${last ? ` (${String(last).split('\n')[0]})` : ''}\n--- page text ---\n${body.slice(0, 3000)}`);
+}
+
+const textOf = (id: string): string => `((document.getElementById(${JSON.stringify(id)}) || {}).textContent || '')`;
+
+/** Every piece of 12 characters of the token's secret part: none may appear anywhere. */
+function tokenPieces(token: string): string[] {
+  const secret = token.slice(token.indexOf(':') + 1);
+  const out: string[] = [];
+  for (let i = 0; i + 12 <= secret.length; i++) out.push(secret.slice(i, i + 12));
+  return out;
+}
+
+function assertNoToken(text: string, token: string, where: string): void {
+  for (const piece of tokenPieces(token)) assert.ok(!text.includes(piece), `${where} contains a piece of the token (${piece.slice(0, 3)}…)`);
+}
+
+test('status page: standby → leader on handover without reload, crash restart shown, token never shown', { skip: SKIP, timeout: 60_000 }, async (t) => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/install-system-deps.sh\` as root`);
+  const started = Date.now();
+  let emu: TestEmulator | undefined;
+  let a: RunningBotwarden | undefined;
+  let b: RunningBotwarden | undefined;
+  let browser: Browser | undefined;
+  const state = tempStateDir();
+  try {
+    emu = await startTestEmulator();
+    const bot = await emu.createBot('status_page_bot');
+    const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } };
+    a = await startRun(common);
+    await a.waitFor(/ready pid/, 20_000);
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    b = await startRun({ ...common, args: ['--health-allow-actions'], env: { ...common.env, BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
+    await b.waitFor(/standby: the lease is held by/, 20_000);
+    browser = await launching;
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const requested: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    await page.goto(`${b.healthUrl}/`);
+
+    await until(page, 'role standby', `${textOf('role')} === 'standby'`);
+    await until(page, 'the bot name', `${textOf('bot')} === '@status_page_bot'`);
+    await until(page, 'the leader as holder', `${textOf('holder')}.includes('pid ${a.child.pid}')`);
+    await page.evaluate('window.__sameDocument = 42');
+
+    // Graceful stop of the leader: B's page turns to leader by itself.
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited(), 0, a.stderr());
+    await until(page, 'role leader', `${textOf('role')} === 'leader'`);
+    assert.equal(await page.evaluate('window.__sameDocument'), 42, 'the page was reloaded');
+    await until(page, 'this instance as holder', `${textOf('holder')}.includes('(this instance)')`);
+    await until(page, 'a running bot', `/^\\d+$/.test(${textOf('child-pid')})`);
+    await until(page, 'the bot output', `${textOf('log')}.includes('(oops)')`);
+
+    // A crash: one restart and a last exit reason.
+    await emu.sendText(bot.id, 'crash');
+    await until(page, 'restarts 1', `${textOf('restarts')} === '1'`);
+    await until(page, 'the last exit', `${textOf('last-exit')}.startsWith('exited with code 1')`);
+    await until(page, 'the crash in the log', `${textOf('log')}.includes('crashing on purpose')`);
+
+    // The restart button (actions are on for B): the secret is typed, never served.
+    await until(page, 'the actions panel', `!document.getElementById('actions').hidden`);
+    await page.fill('#secret', ACTIONS_SECRET);
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#do-restart');
+    await until(page, 'the action accepted', `${textOf('action-result')} === 'restart: accepted'`);
+    await until(page, 'restarts 2', `${textOf('restarts')} === '2'`, 20_000);
+    await page.fill('#secret', '');
+
+    // The token: not in the page's text or markup, not in the event stream.
+    const text = await page.innerText('body');
+    assert.match(text, /status_page_bot/);
+    assert.match(text, /<redacted>/, 'the bot printed its token: the page shows it redacted');
+    assertNoToken(text, bot.token, 'the page text');
+    assertNoToken(await page.content(), bot.token, 'the page markup');
+    assert.ok(!(await page.content()).includes(ACTIONS_SECRET), 'the action secret is in the page');
+    const sse = await openSse(`${b.healthUrl}/events`);
+    try {
+      const frame = await sse.next<PageFrame>();
+      assert.ok(frame.lines.some((l) => l.text.includes('(oops)')), 'the stream carries the lines the token was in');
+      assertNoToken(sse.raw(), bot.token, 'the event stream');
+    } finally {
+      sse.close();
+    }
+    // Nothing was fetched from anywhere but this instance.
+    const origin = new URL(b.healthUrl).origin;
+    const foreign = requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'requests outside the health server');
+    // The page runs under its own strict CSP without a single violation or script error.
+    assert.deepEqual(problems, []);
+
+    // The screenshot for the README (token checked absent above, at this very state of the page).
+    const shot = process.env['UPDATE_SCREENSHOTS'] === '1' || !existsSync(README_SHOT) ? README_SHOT : path.join(os.tmpdir(), `botwarden-status-page-${process.pid}.png`);
+    mkdirSync(path.dirname(shot), { recursive: true });
+    await until(page, 'the memory of the bot', `${textOf('memory')}.endsWith('MB')`, 5_000);
+    await until(page, 'a memory chart', `(document.getElementById('mem-line').getAttribute('d') || '').includes('L')`, 5_000);
+    await page.evaluate("document.getElementById('log').scrollTop = 1e9");
+    await page.screenshot({ path: shot });
+    assert.ok(statSync(shot).size > 10_000, 'the screenshot is not empty');
+    t.diagnostic(`screenshot: ${shot} (${statSync(shot).size} bytes)`);
+
+    // Readable on a phone: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await until(page, 'a layout without horizontal scrolling at 375 px', 'document.documentElement.scrollWidth <= 375', 5_000);
+    t.diagnostic(`browser test took ${Date.now() - started} ms`);
+  } finally {
+    await browser?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await emu?.close();
+    state.remove();
+  }
+});
