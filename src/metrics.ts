@@ -1,5 +1,6 @@
-// Prometheus metrics on a private registry (never prom-client's global one): typed handles for the daemon, gateway and supervisor.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics on a private registry (one per daemon, never a global one): typed handles for the daemon, gateway and supervisor.
+import { registerProcessMetrics } from './metrics/process.js';
+import { Counter, Gauge, Histogram, Registry } from './metrics/registry.js';
 import { methodLabel } from './telegram/methods.js';
 
 /** Why a 409 from upstream was absorbed by the gateway. */
@@ -37,7 +38,7 @@ export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 /** A fresh set of metrics on its own registry, with Node process metrics (`botwarden_process_*`, `botwarden_nodejs_*`). */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'botwarden_' });
+  if (opts.defaultMetrics ?? true) registerProcessMetrics(registry, 'botwarden_');
   const registers = [registry];
   const conflictsAbsorbed = new Counter({
     name: 'botwarden_conflicts_absorbed_total',
