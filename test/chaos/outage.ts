@@ -49,7 +49,7 @@ export async function comesUpLate(t: TestContext, env: ScenarioEnv, server: Priv
   const bot = await env.emu.createBot();
   await server.stop();
   let spawned: Spawned | undefined;
-  const starting = startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, args: ['--startup-timeout', '20000'], onSpawn: (p) => (spawned = p) });
+  const starting = startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, args: ['--startup-timeout', '8000'], onSpawn: (p) => (spawned = p) });
   let inst: ChaosInstance | undefined;
   try {
     // Bring the backend up only once botwarden has said it cannot reach it and is retrying.

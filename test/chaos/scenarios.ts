@@ -110,9 +110,10 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     assert.equal(await exited, 0, first.proc.stderr());
     const handoverMs = secondAt - termAt;
     const releaseToAcquireMs = logGapMs(first.proc.stderr(), /leadership ended: stopping/, second.proc.stderr(), /leader: lease acquired/) ?? NaN;
+    // Standbys retry every TTL/4 (±10 %); well under that means the release notice (pub/sub, NOTIFY) woke them.
     t.diagnostic(`${env.label}: graceful handover ${first.name}→${second.name}: SIGTERM → new leader ${handoverMs} ms (bot stop included); release → acquire ${releaseToAcquireMs} ms`);
-    // The standbys retry every TTL/4 (${ttlMs / 4} ms); well under that means the release notice woke them.
-    assert.ok(releaseToAcquireMs >= 0 && releaseToAcquireMs < 250, `release → acquire took ${releaseToAcquireMs} ms`);
+    const noticeMaxMs = Math.min(400, (0.8 * ttlMs) / 4);
+    assert.ok(releaseToAcquireMs >= 0 && releaseToAcquireMs < noticeMaxMs, `release → acquire took ${releaseToAcquireMs} ms (a standby's own retry would take up to ${ttlMs / 4} ms)`);
     await sleep(1200);
 
     // 2. kill -9 of the new leader and its bot: the last standby takes over after the lease runs out.

@@ -378,7 +378,7 @@ export async function waitForAnyLeader(insts: readonly ChaosInstance[], timeoutM
  * and the sequence of (instance, fence) leaderships, so a test can assert "never two" and "fences only grow".
  */
 export class RoleMonitor {
-  /** Samples in which two or more instances said leader AND gateway polling on. */
+  /** Samples in which two or more instances said they may poll (leader, polling on, lease time left). */
   readonly doubleLeaders: Array<{ at: number; names: string[] }> = [];
   /** Each new leadership term as first seen: instance and fence. */
   readonly terms: Array<{ at: number; name: string; fence: number | null }> = [];
@@ -393,7 +393,9 @@ export class RoleMonitor {
       while (this.running) {
         const snaps = await Promise.all(this.insts.map((i) => i.status(300)));
         const at = Date.now();
-        const leaders = snaps.flatMap((s, i) => (s?.role === 'leader' && s.gateway.polling ? [{ name: this.insts[i]?.name ?? '?', fence: s.lease.fence }] : []));
+        // "May poll now" as the gateway judges it: role leader, polling on, and time left on the monotonic deadline (a
+        // process just woken from SIGSTOP can answer /status before its deadline timer has demoted it).
+        const leaders = snaps.flatMap((s, i) => (s?.role === 'leader' && s.gateway.polling && s.lease.msLeft > 0 ? [{ name: this.insts[i]?.name ?? '?', fence: s.lease.fence }] : []));
         if (leaders.length > 1) this.doubleLeaders.push({ at, names: leaders.map((l) => l.name) });
         for (const l of leaders) {
           const last = this.terms.at(-1);
