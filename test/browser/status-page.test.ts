@@ -1,6 +1,6 @@
 // The status page in a real browser (Playwright driving Debian's chromium) against two real `botwarden run` instances
 // and the emulator: standby → leader on a graceful handover without a reload, a crash counted, the token never shown.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,12 @@ import { RAW_ECHO, startRun, tempStateDir, type RunningBotwarden } from '../help
 import { REPO_ROOT } from '../helpers/cli.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { openSse } from '../health/sse-reader.js';
-import type { PageFrame } from '../../src/health/page/index.js';
+import { StatusPage, type PageFrame } from '../../src/health/page/index.js';
+import { History } from '../../src/health/history.js';
+import { RecentLines } from '../../src/health/recent-lines.js';
+import { startHealthServer } from '../../src/health/server.js';
+import type { StatusSnapshot } from '../../src/health/status.js';
+import { silentLogger } from '../../src/log.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const IS_ROOT = process.getuid?.() === 0;
@@ -41,6 +46,15 @@ async function until(page: Page, what: string, expr: string, timeoutMs = 15_000)
   throw new Error(`page never showed ${what} within ${timeoutMs} ms${last ? ` (${String(last).split('\n')[0]})` : ''}\n--- page text ---\n${body.slice(0, 3000)}`);
 }
 
+let shared: Promise<Browser> | undefined;
+/** One chromium for the whole file, closed after the last test. */
+function browserOnce(): Promise<Browser> {
+  return (shared ??= chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }));
+}
+after(async () => {
+  if (shared) await (await shared).close();
+});
+
 const textOf = (id: string): string => `((document.getElementById(${JSON.stringify(id)}) || {}).textContent || '')`;
 
 /** Every piece of 12 characters of the token's secret part: none may appear anywhere. */
@@ -61,7 +75,6 @@ test('status page: standby → leader on handover without reload, crash restart 
   let emu: TestEmulator | undefined;
   let a: RunningBotwarden | undefined;
   let b: RunningBotwarden | undefined;
-  let browser: Browser | undefined;
   const state = tempStateDir();
   try {
     emu = await startTestEmulator();
@@ -69,11 +82,10 @@ test('status page: standby → leader on handover without reload, crash restart 
     const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } };
     a = await startRun(common);
     await a.waitFor(/ready pid/, 20_000);
-    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const launching = browserOnce();
     b = await startRun({ ...common, args: ['--health-allow-actions'], env: { ...common.env, BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
     await b.waitFor(/standby: the lease is held by/, 20_000);
-    browser = await launching;
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await (await launching).newPage({ viewport: { width: 1100, height: 900 } });
     const requested: string[] = [];
     const problems: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
@@ -135,7 +147,7 @@ test('status page: standby → leader on handover without reload, crash restart 
     assert.deepEqual(problems, []);
 
     // The screenshot for the README (token checked absent above, at this very state of the page).
-    const shot = process.env['UPDATE_SCREENSHOTS'] === '1' || !existsSync(README_SHOT) ? README_SHOT : path.join(os.tmpdir(), `botwarden-status-page-${process.pid}.png`);
+    const shot = process.env['UPDATE_SCREENSHOTS'] === '1' || !existsSync(README_SHOT) ? README_SHOT : path.join(os.tmpdir(), 'botwarden-status-page.png');
     mkdirSync(path.dirname(shot), { recursive: true });
     await until(page, 'the memory of the bot', `${textOf('memory')}.endsWith('MB')`, 5_000);
     await until(page, 'a memory chart', `(document.getElementById('mem-line').getAttribute('d') || '').includes('L')`, 5_000);
@@ -149,9 +161,57 @@ test('status page: standby → leader on handover without reload, crash restart 
     await until(page, 'a layout without horizontal scrolling at 375 px', 'document.documentElement.scrollWidth <= 375', 5_000);
     t.diagnostic(`browser test took ${Date.now() - started} ms`);
   } finally {
-    await browser?.close();
     await Promise.all([a?.stop(), b?.stop()]);
     await emu?.close();
     state.remove();
+  }
+});
+
+/** A status snapshot for the in-process page below. */
+function fakeStatus(role: StatusSnapshot['role']): StatusSnapshot {
+  const now = Date.now();
+  return {
+    role,
+    bot: { id: 1234567, username: 'reconnect_bot' },
+    instance: { id: 'here-1', host: 'here', pid: process.pid, startedAt: now, version: 'test' },
+    child: { pid: null, restarts: 0, state: role, startedAt: null, lastExit: null, memoryBytes: null },
+    conflicts: 0,
+    conflictsByCause: {},
+    lease: { backend: 'file:', ttlMs: 10_000, fence: null, msLeft: 0, holder: null },
+    gateway: { root: null, used: false, polling: false, updatesForwarded: 0, lastGetUpdatesAt: null, lateDiscarded: 0 },
+    api: { root: 'local', reachable: true },
+    preflight: [],
+    stallAfterMs: 90_000,
+  };
+}
+
+test('status page: reconnects by itself when its server comes back, without a reload', { skip: SKIP, timeout: 30_000 }, async () => {
+  let role: StatusSnapshot['role'] = 'standby';
+  const serve = async (port: number): Promise<{ port: number; close(): Promise<void> }> => {
+    const page = new StatusPage({ status: () => fakeStatus(role), history: new History(), lines: new RecentLines(), secrets: [], logger: silentLogger, frameEveryMs: 200 });
+    const server = await startHealthServer({ port, status: () => fakeStatus(role), metrics: () => Promise.resolve({ contentType: 'text/plain', body: '' }), extra: page.handle, logger: silentLogger });
+    return {
+      port: server.port,
+      close: async () => {
+        page.close();
+        await server.close();
+      },
+    };
+  };
+  let server = await serve(0);
+  const page = await (await browserOnce()).newPage({ viewport: { width: 375, height: 700 } });
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await until(page, 'standby, live', `${textOf('role')} === 'standby' && ${textOf('conn')} === 'live'`);
+    await page.evaluate('window.__sameDocument = 7');
+    await server.close();
+    await until(page, 'the lost connection', `${textOf('conn')} !== 'live'`, 5_000);
+    role = 'leader';
+    server = await serve(server.port);
+    await until(page, 'leader, live again', `${textOf('role')} === 'leader' && ${textOf('conn')} === 'live'`, 10_000);
+    assert.equal(await page.evaluate('window.__sameDocument'), 7, 'the page was reloaded');
+  } finally {
+    await page.close();
+    await server.close();
   }
 });
