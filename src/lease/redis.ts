@@ -109,7 +109,8 @@ export class RedisLeaseBackend implements LeaseBackend {
   async open(signal?: AbortSignal): Promise<void> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
     if (this.client.status === 'ready') return;
-    if (this.client.status !== 'wait' && this.client.status !== 'end') {
+    // 'reconnecting' too: after a refused connect, disconnect() below cancels ioredis's retry and leaves that status.
+    if (this.client.status !== 'wait' && this.client.status !== 'end' && this.client.status !== 'reconnecting') {
       throw leaseUnreachable(this.description, `not connected (${this.lastError ?? this.client.status})`);
     }
     const onAbort = (): void => this.client.disconnect();

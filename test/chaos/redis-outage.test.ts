@@ -22,9 +22,7 @@ test('redis unreachable at start: says so, retries, exits 6 after --startup-time
   await unreachableAtStart(t, { emu, lease: `redis://127.0.0.1:${await freePort()}`, ttlMs: TTL_MS, label: 'redis' });
 });
 
-// todo: RedisLeaseBackend.open() never connects after a first refused attempt (its catch calls disconnect(), which
-// cancels ioredis's reconnect timer and leaves it in status "reconnecting", a status open() refuses) — reported.
-test('redis down at start and up later: botwarden keeps retrying, then leads and answers', { todo: 'src/lease/redis.ts open(): stuck in "reconnecting" after the first refused connect' }, async (t) => {
+test('redis down at start and up later: botwarden keeps retrying, then leads and answers', async (t) => {
   await comesUpLate(t, { emu, lease: redis.url, ttlMs: TTL_MS, label: 'redis' }, redis);
 });
 
