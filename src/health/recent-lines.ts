@@ -65,13 +65,23 @@ export interface RecentLinesOptions {
   now?: () => number;
 }
 
+/** A line as kept: cheap to add; redacted (once) when first read, since most lines are never read. */
+interface Kept {
+  seq: number;
+  at: number;
+  source: LineSource;
+  level: string;
+  raw: string;
+  clean?: RecentLine;
+}
+
 /** A bounded buffer of recent log lines. */
 export class RecentLines {
   private readonly capacity: number;
   private readonly secrets: readonly string[];
   private readonly maxLineChars: number;
   private readonly now: () => number;
-  private readonly ring: RecentLine[] = [];
+  private readonly ring: Kept[] = [];
   private seq = 0;
 
   constructor(opts: RecentLinesOptions = {}) {
@@ -81,21 +91,19 @@ export class RecentLines {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Add one line (a trailing newline is dropped; inner newlines stay). Redacted before it is stored. */
-  push(source: LineSource, level: string, text: string, at: number = this.now()): RecentLine {
-    // Redact before cutting, so a cut can never leave half a token behind where redaction no longer sees it.
-    let clean = redactSecrets(text.replace(/\r?\n$/, ''), this.secrets);
-    if (clean.length > this.maxLineChars) clean = `${clean.slice(0, this.maxLineChars)}…`;
-    const line: RecentLine = { seq: ++this.seq, at, source, level: redactSecrets(level, this.secrets).slice(0, 16), text: clean };
-    this.ring.push(line);
+  /** Add one line (a trailing newline is dropped; inner newlines stay); returns its `seq`. Nothing unredacted leaves. */
+  push(source: LineSource, level: string, text: string, at: number = this.now()): number {
+    // Kept a little longer than shown, so that a token across the cut is still whole when it is redacted.
+    const raw = text.replace(/\r?\n$/, '').slice(0, this.maxLineChars + 128);
+    this.ring.push({ seq: ++this.seq, at, source, level, raw });
     if (this.ring.length > this.capacity) this.ring.shift();
-    return { ...line };
+    return this.seq;
   }
 
-  /** Lines with `seq` greater than `afterSeq` (default: all kept), oldest first (copies). */
+  /** Lines with `seq` greater than `afterSeq` (default: all kept), oldest first, redacted (copies). */
   since(afterSeq = 0): RecentLine[] {
     const out: RecentLine[] = [];
-    for (const l of this.ring) if (l.seq > afterSeq) out.push({ ...l });
+    for (const k of this.ring) if (k.seq > afterSeq) out.push({ ...this.clean(k) });
     return out;
   }
 
@@ -107,5 +115,16 @@ export class RecentLines {
   /** Number of lines kept. */
   get size(): number {
     return this.ring.length;
+  }
+
+  private clean(k: Kept): RecentLine {
+    if (!k.clean) {
+      // Redact before cutting, so a cut can never leave half a token behind where redaction no longer sees it.
+      let text = redactSecrets(k.raw, this.secrets);
+      if (text.length > this.maxLineChars) text = `${text.slice(0, this.maxLineChars)}…`;
+      k.clean = { seq: k.seq, at: k.at, source: k.source, level: redactSecrets(k.level, this.secrets).slice(0, 16), text };
+      k.raw = '';
+    }
+    return k.clean;
   }
 }

@@ -33,9 +33,10 @@ test('the token never gets in: token-shaped text and the known secret, also URL-
   assert.match(text, /stderr copy: 123456789:<redacted>/);
 });
 
-test('long lines are cut after redaction; a trailing newline is dropped; stored lines are copies', () => {
+test('long lines are cut after redaction (also a token right at the cut); a trailing newline is dropped; lines are copies', () => {
   const r = new RecentLines({ maxLineChars: 40, secrets: [TOKEN] });
-  const l = r.push('bot', 'stdout', `${'a'.repeat(30)} ${TOKEN}\n`);
+  r.push('bot', 'stdout', `${'a'.repeat(30)} ${TOKEN}\n`);
+  const l = r.since()[0]!;
   assert.ok(!l.text.includes('AAHdq'), l.text);
   assert.equal(l.text.length, 41);
   assert.ok(l.text.endsWith('…'));
@@ -47,8 +48,10 @@ test('long lines are cut after redaction; a trailing newline is dropped; stored 
 
 test('injected clock and explicit time', () => {
   const r = new RecentLines({ now: () => 42, capacity: 2 });
-  assert.equal(r.push('botwarden', 'warn', 'x').at, 42);
-  assert.equal(r.push('botwarden', 'warn', 'y', 7).at, 7);
+  assert.equal(r.push('botwarden', 'warn', 'x'), 1);
+  assert.equal(r.since()[0]!.at, 42);
+  r.push('botwarden', 'warn', 'y', 7);
+  assert.equal(r.since(1)[0]!.at, 7);
   r.push('botwarden', 'warn', 'z');
   assert.deepEqual(r.since().map((l) => l.text), ['y', 'z']);
 });
@@ -67,5 +70,15 @@ test('a token printed in parts, with other output in between, leaves no piece of
   assert.equal(lines[1], '<redacted> (oops)');
   assert.equal(lines[2], 'middle: x<redacted>y');
   // Short runs that happen to match are left alone: ordinary text must stay readable.
-  assert.equal(r.push('bot', 'stdout', `id ${secret.slice(0, 11)} ok`).text, `id ${secret.slice(0, 11)} ok`);
+  const seq = r.push('bot', 'stdout', `id ${secret.slice(0, 11)} ok`);
+  assert.equal(r.since(seq - 1)[0]!.text, `id ${secret.slice(0, 11)} ok`);
+});
+
+test('a huge line is bounded, and a token across the cut is still redacted', () => {
+  const r = new RecentLines({ maxLineChars: 100, secrets: [TOKEN] });
+  r.push('bot', 'stdout', `${'b'.repeat(90)}${TOKEN}${'c'.repeat(1_000_000)}`);
+  const l = r.since()[0]!;
+  assert.equal(l.text.length, 101);
+  assert.ok(!l.text.includes(TOKEN.split(':')[1]!.slice(0, 5)), l.text);
+  assert.ok(l.text.startsWith(`${'b'.repeat(90)}123456789:`));
 });

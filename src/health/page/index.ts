@@ -122,7 +122,7 @@ export class StatusPage {
     this.clients.clear();
   }
 
-  /** The frame a connection would get now (exported for tests through `handle`; pure apart from reading state). */
+  /** The next frame for one connection (new lines only, history when it changed), as redacted JSON; advances its cursors. */
   private frameFor(c: Client, status: StatusSnapshot, history: HistoryView): string {
     const frame: PageFrame = {
       now: this.now(),
