@@ -1,42 +1,7 @@
 // The status page's log: a ring of the last lines of the bot's output and botwarden's own log, redacted (again) on entry.
-import { REDACTED_SECRET, redactKnown } from '../util/redact.js';
+import { redactSecrets } from '../util/redact.js';
 
-/** Pieces of a secret this long or longer are redacted too (a bot may print its token in parts). */
-export const MIN_FRAGMENT_CHARS = 12;
-
-/**
- * Redact every token-shaped string, every known secret, and every run of at least `minChars` characters copied
- * from a secret's private part (after the `:` of a token): a bot that prints its token in two writes with other
- * output in between leaves no usable piece on the page.
- */
-export function redactSecrets(text: string, secrets: readonly string[], minChars = MIN_FRAGMENT_CHARS): string {
-  let out = redactKnown(text, secrets);
-  for (const s of secrets) {
-    const part = s.slice(s.indexOf(':') + 1);
-    if (part.length >= minChars) out = redactFragments(out, part, minChars);
-  }
-  return out;
-}
-
-/** Replace each maximal run of `text` that is a substring of `part` and at least `minChars` long. */
-function redactFragments(text: string, part: string, minChars: number): string {
-  if (text.length < minChars) return text;
-  const grams = new Set<string>();
-  for (let i = 0; i + minChars <= part.length; i++) grams.add(part.slice(i, i + minChars));
-  let out = '';
-  let from = 0;
-  for (let i = 0; i + minChars <= text.length; ) {
-    if (!grams.has(text.slice(i, i + minChars))) {
-      i += 1;
-      continue;
-    }
-    let end = i + minChars;
-    while (end < text.length && part.includes(text.slice(i, end + 1))) end += 1;
-    out += text.slice(from, i) + REDACTED_SECRET;
-    from = i = end;
-  }
-  return out + text.slice(from);
-}
+export { redactSecrets } from '../util/redact.js';
 
 /** Where a line came from. */
 export type LineSource = 'bot' | 'botwarden';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
-import { redactKnown } from '../util/redact.js';
+import { redactSecrets } from '../util/redact.js';
 
 /** Where formatted lines go (botwarden's stdout by default). `write` returning false means "wait for drain". */
 export interface OutputSink {
@@ -215,7 +215,7 @@ export class ChildOutput {
     if (lines.length === 0) return;
     let text = '';
     for (const raw of lines) {
-      const line: OutputLine = { time: new Date().toISOString(), stream, pid, text: redactKnown(raw, this.secrets) };
+      const line: OutputLine = { time: new Date().toISOString(), stream, pid, text: redactSecrets(raw, this.secrets) };
       const formatted = this.format(line);
       text += formatted + '\n';
       this.opts.onLine?.(formatted, line);

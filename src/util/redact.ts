@@ -41,3 +41,46 @@ export function botIdOf(token: string): number | undefined {
   const id = Number(m[1]);
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
+
+/** Shortest run of a secret's private part that `redactSecrets` removes (a shorter piece is no usable secret). */
+export const MIN_FRAGMENT_CHARS = 8;
+const gramCache = new Map<string, Set<string>>();
+
+/**
+ * `redactKnown`, and also every run of at least `minChars` characters copied from a secret's private part (after the
+ * `:` of a token): a bot that prints its token in two writes with other output in between leaves no usable piece.
+ */
+export function redactSecrets(text: string, secrets: readonly string[], minChars = MIN_FRAGMENT_CHARS): string {
+  let out = redactKnown(text, secrets);
+  for (const s of secrets) {
+    const part = s.slice(s.indexOf(':') + 1);
+    if (part.length >= minChars) out = redactFragments(out, part, minChars);
+  }
+  return out;
+}
+
+/** Replace each maximal run of `text` that is a substring of `part` and at least `minChars` long. */
+function redactFragments(text: string, part: string, minChars: number): string {
+  if (text.length < minChars) return text;
+  const key = `${minChars}\0${part}`;
+  let grams = gramCache.get(key);
+  if (!grams) {
+    grams = new Set<string>();
+    for (let i = 0; i + minChars <= part.length; i++) grams.add(part.slice(i, i + minChars));
+    if (gramCache.size > 16) gramCache.clear();
+    gramCache.set(key, grams);
+  }
+  let out = '';
+  let from = 0;
+  for (let i = 0; i + minChars <= text.length; ) {
+    if (!grams.has(text.slice(i, i + minChars))) {
+      i += 1;
+      continue;
+    }
+    let end = i + minChars;
+    while (end < text.length && part.includes(text.slice(i, end + 1))) end += 1;
+    out += text.slice(from, i) + REDACTED_SECRET;
+    from = i = end;
+  }
+  return out + text.slice(from);
+}

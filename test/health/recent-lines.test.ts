@@ -56,7 +56,7 @@ test('injected clock and explicit time', () => {
   assert.deepEqual(r.since().map((l) => l.text), ['y', 'z']);
 });
 
-test('a token printed in parts, with other output in between, leaves no piece of 12+ secret characters', () => {
+test('a token printed in parts, with other output in between, leaves no piece of 8+ secret characters', () => {
   const r = new RecentLines({ secrets: [TOKEN] });
   const secret = TOKEN.split(':')[1]!;
   // What raw-echo's PRINT_TOKEN=1 does with a 10-digit id: 12 characters, another line's text, then the rest.
@@ -65,13 +65,13 @@ test('a token printed in parts, with other output in between, leaves no piece of
   r.push('bot', 'stdout', `middle: x${secret.slice(5, 25)}y`);
   const lines = r.since().map((l) => l.text);
   for (const l of lines) {
-    for (let i = 0; i + 12 <= secret.length; i++) assert.ok(!l.includes(secret.slice(i, i + 12)), `piece at ${i} in ${l}`);
+    for (let i = 0; i + 8 <= secret.length; i++) assert.ok(!l.includes(secret.slice(i, i + 8)), `piece at ${i} in ${l}`);
   }
   assert.equal(lines[1], '<redacted> (oops)');
   assert.equal(lines[2], 'middle: x<redacted>y');
   // Short runs that happen to match are left alone: ordinary text must stay readable.
-  const seq = r.push('bot', 'stdout', `id ${secret.slice(0, 11)} ok`);
-  assert.equal(r.since(seq - 1)[0]!.text, `id ${secret.slice(0, 11)} ok`);
+  const seq = r.push('bot', 'stdout', `id ${secret.slice(0, 7)} ok`);
+  assert.equal(r.since(seq - 1)[0]!.text, `id ${secret.slice(0, 7)} ok`);
 });
 
 test('a huge line is bounded, and a token across the cut is still redacted', () => {
