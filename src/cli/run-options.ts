@@ -13,6 +13,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--lease-ttl <ms>', `lease time-to-live (default ${RUN_DEFAULTS.leaseTtlMs}); crash failover takes about this long`)
     .option('--health-port <n>', 'serve /healthz /readyz /metrics /status on this port (default 0: pick a free one, printed)')
     .option('--health-host <host>', 'address the health server binds to (default 127.0.0.1)')
+    .option('--health-allow-actions', 'let the status page restart the bot and step down (POST with a secret: BOTWARDEN_ACTIONS_SECRET, else generated into a 0600 file)')
     .option('--restart <policy>', 'always | on-failure | never (default always)')
     .option('--stop-timeout <ms>', `SIGTERM → SIGKILL grace for the bot's process tree (default ${RUN_DEFAULTS.stopTimeoutMs})`)
     .option('--max-memory <size>', "restart the bot when its process tree's RSS passes this, e.g. 512M")
