@@ -24,6 +24,7 @@ import { sleep } from '../util/sleep.js';
 import { resolveLocalConflicts, stopOrphans } from './local-conflicts.js';
 import { CrashLoopSignal, Leadership } from './leadership.js';
 import { buildStatus } from './status.js';
+import type { Role } from '../health/status.js';
 import { Steps, type StepEvent } from './steps.js';
 
 /** How the daemon talks to its caller (the CLI). */
@@ -118,7 +119,15 @@ export class Daemon {
       }));
 
       this.steps.start('gateway', 'gateway');
-      this.gateway = await startGateway({ upstreamRoot: config.apiRoot, token: config.token, leader: elector, logger: log.child('gateway'), metrics: this.metrics });
+      this.gateway = await startGateway({
+        upstreamRoot: config.apiRoot,
+        token: config.token,
+        leader: elector,
+        logger: log.child('gateway'),
+        metrics: this.metrics,
+        // The elector already stops TTL/5 before the lease could expire; a 1 s margin on top would starve short TTLs.
+        leaseMarginMs: Math.min(1000, Math.round(config.leaseTtlMs / 10)),
+      });
       this.steps.ok('gateway', `${this.gateway.root} (TELEGRAM_API_ROOT)`);
 
       const page = (this.page = new StatusPage({
@@ -191,7 +200,7 @@ export class Daemon {
     return buildStatus({
       config: this.config,
       me: this.me,
-      role: this.stopRequested ? 'stopping' : (this.leadership?.currentRole() ?? 'starting'),
+      role: this.currentRole(),
       startedAt: this.startedAt,
       version: VERSION,
       supervisor: this.leadership?.currentSupervisor(),
@@ -202,6 +211,13 @@ export class Daemon {
       apiReachable: this.apiReachable,
       steps: this.steps.list(),
     });
+  }
+
+  /** The role as of now: a leader whose lease deadline passed (e.g. just woken from SIGSTOP) reports standby at once. */
+  private currentRole(): Role {
+    if (this.stopRequested) return 'stopping';
+    const role = this.leadership?.currentRole() ?? 'starting';
+    return role === 'leader' && this.elector && !this.elector.isLeader() ? 'standby' : role;
   }
 
   private async openLease(deadline: number, signal: AbortSignal): Promise<void> {

@@ -9,6 +9,8 @@ export const SAME_OFFSET_WINDOW_MS = 3000;
 export interface PollSituation {
   /** This instance is leader and polling is not stopped. */
   mayForward: boolean;
+  /** Polling was stopped (the bot is being stopped): a short poll is answered at once, not held. */
+  pollingStopped?: boolean;
   /** What is left of the bot's own timeout, ms (0 for a short poll). */
   remainingMs: number;
   /** The bot's timeout, s (clamped to [0, 50]). */
@@ -37,15 +39,18 @@ export type PollStep =
  *
  * | situation                                                   | step                                                        |
  * |-------------------------------------------------------------|-------------------------------------------------------------|
+ * | polling stopped, short poll (e.g. a stopping bot's confirm)  | [] now (the bot is being stopped; holding it only delays its exit) |
  * | not leader, or polling stopped                              | hold until leadership (then re-decide) or for the poll's time left (a short poll: shortPollHoldMs), capped by holdWhenStandbyMs; then [] |
  * | backing off, short poll                                     | wait min(backoff, shortPollHoldMs), then []                 |
  * | backing off for at least the poll's time left               | wait the time left, then []                                 |
  * | backing off                                                 | wait the backoff, re-decide                                 |
  * | nothing left of the poll and it went upstream already       | [] now                                                      |
+ * | the lease cannot hold even 1 s, the offset is new           | forward with timeout 0 (confirms what the bot acknowledged now; a new offset is not raised to 3 s) |
  * | the lease cannot hold the poll (+ margin), incl. a 3 s raise| wait ≤ 250 ms for a renewal, re-decide; nothing left: wait shortPollHoldMs, then [] |
  * | otherwise                                                   | forward with min(time left rounded up, lease − margin, 50 s) |
  */
 export function planPoll(s: PollSituation): PollStep {
+  if (!s.mayForward && s.pollingStopped && s.timeoutS === 0) return { kind: 'hold-for-leader', ms: 0 };
   if (!s.mayForward) return { kind: 'hold-for-leader', ms: Math.min(s.timeoutS > 0 ? s.remainingMs : s.shortPollHoldMs, s.holdWhenStandbyMs) };
   if (s.backoffMs > 0) {
     if (s.remainingMs <= 0) return { kind: 'wait', ms: Math.min(s.backoffMs, s.shortPollHoldMs), thenEmpty: true };
@@ -58,7 +63,7 @@ export function planPoll(s: PollSituation): PollStep {
   const budgetMs = s.msLeft - s.leaseMarginMs;
   const timeoutS = Math.max(0, Math.min(wantS, Math.floor(budgetMs / 1000), MAX_TIMEOUT_S));
   const effectiveS = timeoutS < 3 && s.sameOffsetRecently ? 3 : timeoutS;
-  const fits = budgetMs >= 0 && effectiveS * 1000 <= budgetMs && !(wantS >= 1 && timeoutS < 1);
+  const fits = budgetMs >= 0 && effectiveS * 1000 <= budgetMs && !(wantS >= 1 && timeoutS < 1 && s.sameOffsetRecently);
   if (!fits) {
     return s.remainingMs <= 0 ? { kind: 'wait', ms: s.shortPollHoldMs, thenEmpty: true } : { kind: 'wait', ms: Math.min(s.remainingMs, 250), thenEmpty: false };
   }

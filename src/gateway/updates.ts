@@ -195,6 +195,7 @@ export class UpdatesRelay {
       const now = monotonicMs();
       const step = planPoll({
         mayForward: this.mayForward(),
+        pollingStopped: !this.polling,
         remainingMs: poll.remainingMs(),
         timeoutS: poll.params.timeoutS,
         upstreamCalls: poll.upstreamCalls,

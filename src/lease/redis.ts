@@ -22,7 +22,8 @@ export interface RedisLeaseOptions {
 }
 
 // Take the lease if the key is absent (Redis expired it) or we already hold it (same instance, host and pid):
-// a new holder always gets a new fence from the INCR counter, which is never deleted.
+// a new holder always gets a new fence from the INCR counter, which is never deleted (and, if Redis lost it in a
+// restart without persistence, is re-seeded from the server's clock in ms, so fences still only grow).
 const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -30,6 +31,12 @@ if cur then
   if not (ok and type(rec) == 'table' and rec.instanceId == ARGV[1] and rec.host == ARGV[2] and tonumber(rec.pid) == tonumber(ARGV[3])) then
     return {0, cur, redis.call('PTTL', KEYS[1])}
   end
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  -- No counter (first use, or a Redis restarted without persistence): start from the server clock in ms, so a
+  -- new holder's fence is still larger than any fence handed out before the restart.
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 end
 local fence = redis.call('INCR', KEYS[2])
 local rec = cjson.encode({botId = tonumber(ARGV[5]), instanceId = ARGV[1], host = ARGV[2], pid = tonumber(ARGV[3]), fence = fence, since = tonumber(ARGV[6])})
