@@ -1,6 +1,5 @@
 // Prometheus metrics on a private registry (one per daemon, never a global one): typed handles for the daemon, gateway and supervisor.
-import { registerProcessMetrics } from './metrics/process.js';
-import { Counter, Gauge, Histogram, Registry } from './metrics/registry.js';
+import { Counter, Gauge, Histogram, Registry, type Renderable } from './metrics/registry.js';
 import { methodLabel } from './telegram/methods.js';
 
 /** Why a 409 from upstream was absorbed by the gateway. */
@@ -35,10 +34,30 @@ export interface Metrics {
 /** Buckets from 1 ms (a forwarded sendMessage on loopback) to 60 s (a 50 s long poll). */
 export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/**
+ * The process and Node.js metrics (`botwarden_process_*`, `botwarden_nodejs_*`), first in the exposition as with
+ * prom-client, but loaded at the first scrape: a daemon nobody scrapes never loads perf_hooks/v8 nor samples the
+ * event loop. (The event-loop delay and GC figures therefore cover the time since the first scrape.)
+ */
+function processMetricsOnFirstScrape(prefix: string): Renderable {
+  let own: Promise<Registry> | undefined;
+  return {
+    name: `${prefix}process_and_nodejs_metrics`,
+    async render() {
+      own ??= import('./metrics/process.js').then(({ registerProcessMetrics }) => {
+        const r = new Registry();
+        registerProcessMetrics(r, prefix);
+        return r;
+      });
+      return (await (await own).metrics()).slice(0, -1);
+    },
+  };
+}
+
 /** A fresh set of metrics on its own registry, with Node process metrics (`botwarden_process_*`, `botwarden_nodejs_*`). */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) registerProcessMetrics(registry, 'botwarden_');
+  if (opts.defaultMetrics ?? true) registry.register(processMetricsOnFirstScrape('botwarden_'));
   const registers = [registry];
   const conflictsAbsorbed = new Counter({
     name: 'botwarden_conflicts_absorbed_total',

@@ -168,7 +168,7 @@ function setByType(gauge: Gauge<'type'>, types: readonly string[]): void {
   for (const [type, n] of counts) gauge.set({ type }, n);
 }
 
-/** Event-loop delay as sampled by Node (every 10 ms, in native code): one histogram per process, reset at each scrape. */
+/** Event-loop delay as sampled by Node (every 10 ms, in native code): one histogram per process, reset at each scrape (of any registry). */
 let loopDelay: IntervalHistogram | undefined;
 
 function registerEventLoopLag(prefix: string, registers: Registry[]): void {
@@ -184,6 +184,11 @@ function registerEventLoopLag(prefix: string, registers: Registry[]): void {
       const t0 = process.hrtime.bigint();
       await new Promise<void>((resolve) => setImmediate(resolve));
       lag.set(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (h.count === 0) {
+        // Nothing sampled since the last scrape (or the monitor just started): zeros, not V8's "no data" sentinels.
+        for (const g of Object.values(stats)) g.set(0);
+        return;
+      }
       stats.min.set(h.min / 1e9);
       stats.max.set(h.max / 1e9);
       stats.mean.set(h.mean / 1e9);

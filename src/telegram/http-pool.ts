@@ -1,7 +1,13 @@
 // Bot API over node:http/node:https: a keep-alive socket pool to one origin, requests with an idle timeout and an
 // abort signal, and whole answers read into a Buffer. (Node's own HTTP client: no npm HTTP stack in memory.)
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
+
+/** node:https (TLS, crypto) is loaded only for an `https:` origin: a local Bot API server or the emulator is plain http. */
+function loadHttps(): typeof https {
+  return createRequire(import.meta.url)('node:https') as typeof https;
+}
 
 /** Options for `HttpPool`. */
 export interface HttpPoolOptions {
@@ -77,9 +83,14 @@ export class HttpPool {
       timeout: opts.keepAliveMs ?? 30_000,
       scheduling: 'lifo',
     };
-    const secure = root.protocol === 'https:';
-    this.agent = secure ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
-    this.requestFn = secure ? https.request : http.request;
+    if (root.protocol === 'https:') {
+      const tls = loadHttps();
+      this.agent = new tls.Agent(agentOpts);
+      this.requestFn = tls.request;
+    } else {
+      this.agent = new http.Agent(agentOpts);
+      this.requestFn = http.request;
+    }
     this.origin = root.origin;
     // URL keeps IPv6 hosts in brackets; the request options want them bare.
     this.hostname = root.hostname.replace(/^\[(.*)\]$/, '$1');

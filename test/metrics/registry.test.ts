@@ -281,6 +281,12 @@ test('histogram buckets: counts land in the first bucket whose bound is >= the v
 
 test('process metrics: the names, types and help texts of prom-client, with believable values', async () => {
   const m = createMetrics();
+  // The first scrape loads them and starts the event-loop delay monitor and the GC observer.
+  const first = parseExposition(await m.registry.metrics());
+  assert.match(first[0]!.name, /^botwarden_process_/, 'process metrics come first, as with prom-client');
+  for (const f of first.filter((x) => /eventloop_lag_(min|max|mean|stddev|p\d+)_seconds$/.test(x.name))) {
+    assert.ok(f.samples[0]!.value >= 0 && f.samples[0]!.value < 10, `${f.name} is a delay, not a sentinel: ${f.samples[0]!.value}`);
+  }
   // Churn some garbage so at least one GC is observed, and block the loop so the lag shows.
   let keep = 0;
   for (let i = 0; i < 200_000; i++) keep += { i, s: `x${i}` }.s.length;
@@ -323,4 +329,21 @@ test('process metrics: the names, types and help texts of prom-client, with beli
   const again = parseExposition(await m.registry.metrics());
   const user2 = again.find((f) => f.name === 'botwarden_process_cpu_user_seconds_total')!.samples[0]!.value;
   assert.ok(user2 >= user);
+});
+
+test('a daemon nobody scrapes never loads the process metrics (no perf_hooks, no event-loop sampling)', async () => {
+  const mod = new URL('../../src/metrics.ts', import.meta.url).href;
+  const code = [
+    `const { createMetrics } = await import(${JSON.stringify(mod)});`,
+    'const loaded = () => process.moduleLoadList.includes("NativeModule perf_hooks");',
+    'const m = createMetrics(); m.up.set(1);',
+    'const before = loaded();',
+    'const text = await m.registry.metrics();',
+    'console.log(JSON.stringify({ before, after: loaded(), rss: /botwarden_process_resident_memory_bytes \\d+/.test(text) }));',
+  ].join('\n');
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { timeout: 20_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)!), { before: false, after: true, rss: true });
 });

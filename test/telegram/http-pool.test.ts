@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { closeServer, listenLoopback } from '../../src/server.js';
@@ -169,4 +170,41 @@ test('an idle kept-alive socket does not keep the process alive (a client is nev
   assert.equal(exitCode, 0);
   assert.match(out, /status 200/);
   assert.equal(srv.stats.accepted, 1);
+});
+
+/** A self-signed certificate for 127.0.0.1 (test only; valid until 2125). */
+const TEST_KEY = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgbhE0SxZCYtVFbXNJ',
+  'BQvMh8SZW7CFhxXLqa6ELva9/LWhRANCAATvBN/zLVP7DYalEJECUc8hziazEE3p',
+  'xeMY9pNwwGlPtvT7GrxAjV3Bj3hhfEHvb+bKNzlHADpYFQtL2MqSvAma',
+  '-----END PRIVATE KEY-----',
+].join('\n');
+const TEST_CERT = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIIBjzCCATagAwIBAgIUEt5G/rQ3mhfBwPbd9LWxLTigi5swCgYIKoZIzj0EAwIw',
+  'FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNjEwMjU0N1oYDzIxMjYxMTAy',
+  'MTAyNTQ3WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO',
+  'PQMBBwNCAATvBN/zLVP7DYalEJECUc8hziazEE3pxeMY9pNwwGlPtvT7GrxAjV3B',
+  'j3hhfEHvb+bKNzlHADpYFQtL2MqSvAmao2QwYjAdBgNVHQ4EFgQUdDObluCJ6uin',
+  'nzDHEMqPcL33WjkwHwYDVR0jBBgwFoAUdDObluCJ6uinnzDHEMqPcL33WjkwDwYD',
+  'VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0cAMEQC',
+  'ICsgG2Reb2PTcyeIAqVowoeYFmkPb0qZyGgSlGCPGTI4AiB70fNj0VlRiK0xqqTr',
+  'B4/p0F5A/Kvq2GNZTody+Yv3JA==',
+  '-----END CERTIFICATE-----',
+].join('\n');
+
+test('an https origin speaks TLS and verifies the certificate (a self-signed one is refused)', async (t) => {
+  let reached = 0;
+  const server = createTlsServer({ key: TEST_KEY, cert: TEST_CERT }, (_req, res) => {
+    reached++;
+    res.end('{}');
+  });
+  const addr = await listenLoopback(server, { port: 0 });
+  t.after(() => closeServer(server));
+  const pool = new HttpPool(new URL(`https://127.0.0.1:${addr.port}`));
+  t.after(() => pool.close());
+  const err = await pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 }).catch((e: unknown) => e);
+  assert.match(networkReason(err), /SELF_SIGNED|UNABLE_TO_VERIFY/);
+  assert.equal(reached, 0, 'no request went over an unverified connection');
 });
