@@ -1,5 +1,5 @@
 // Forward one bot request upstream as a stream (body in, answer out), without hop-by-hop headers; the bot's abort aborts upstream.
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
 import { networkReason } from '../telegram/http-pool.js';
@@ -15,7 +15,7 @@ const HOP_BY_HOP = new Set([
 
 type HeaderBag = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
 
-/** Copy `headers` without hop-by-hop ones (and those the `connection` header names). */
+/** Copy `headers` (the parsed object form) without hop-by-hop ones (and those the `connection` header names). */
 export function endToEndHeaders(headers: HeaderBag): Record<string, string | string[]> {
   const named = headers.connection;
   let extra: Set<string> | undefined;
@@ -31,51 +31,103 @@ export function endToEndHeaders(headers: HeaderBag): Record<string, string | str
   return out;
 }
 
+/** Lower-case header names, remembered (names repeat from call to call; bounded so odd names cannot grow it). */
+const lowerNames = new Map<string, string>();
+function lower(name: string): string {
+  let l = lowerNames.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (lowerNames.size >= 512) lowerNames.clear();
+    lowerNames.set(name, l);
+  }
+  return l;
+}
+
+/**
+ * Append to `out` the raw headers (`[name, value, name, value, …]`, as `message.rawHeaders`) that are end to end: not
+ * hop-by-hop, not named by `connection`, not in `skip` (lower case). Duplicates (`set-cookie`) and the sender's
+ * spelling are kept. Works on the raw list so Node never builds the `headers` object on the hot path.
+ */
+export function appendEndToEndRaw(raw: readonly string[], out: string[], skip?: ReadonlySet<string>): string[] {
+  const start = out.length;
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = lower(raw[i] as string);
+    if (k === 'connection') {
+      for (const t of (raw[i + 1] as string).split(',')) {
+        const token = t.trim().toLowerCase();
+        if (token !== 'close' && !HOP_BY_HOP.has(token)) (named ??= new Set()).add(token);
+      }
+      continue;
+    }
+    if (HOP_BY_HOP.has(k) || skip?.has(k)) continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  if (named) {
+    // Rare: `connection` named an extra header; drop it (it may have come before the `connection` header).
+    const kept = out.splice(start);
+    for (let i = 0; i < kept.length; i += 2) if (!named.has(lower(kept[i] as string))) out.push(kept[i] as string, kept[i + 1] as string);
+  }
+  return out;
+}
+
 /** Request bodies up to this size are read whole and sent in one write; larger ones (uploads) are streamed. */
 const SMALL_BODY_BYTES = 256 * 1024;
 
-/** The declared content length, or Infinity when there is none (chunked, or unknown). */
-function contentLength(headers: HeaderBag): number {
-  const v = headers['content-length'];
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Infinity;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  if (len !== undefined) return len !== '0';
-  return req.headers['transfer-encoding'] !== undefined;
-}
-
-/** Read a small body whole; resolves undefined when the bot went away first. */
-function readSmall(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const onData = (c: Buffer): void => void chunks.push(c);
-    const done = (ok: boolean): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      req.off('error', onClose);
-      resolve(ok ? (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)) : undefined);
-    };
-    const onEnd = (): void => done(true);
-    const onClose = (): void => done(req.complete);
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('close', onClose);
-    req.once('error', onClose);
-  });
-}
-
 /** A forwarded call fails when its connection sees no traffic for this long (an upload, a file download, a slow method). */
 const FORWARD_IDLE_TIMEOUT_MS = 600_000;
+
+/** The gateway sets these itself on the upstream request (from the body it sends). */
+const SET_BY_US = new Set(['content-length']);
+/** …and drops the encoding too when it sends a body it already read and decoded. */
+const SET_BY_US_DECODED = new Set(['content-length', 'content-encoding']);
+/** Methods whose requests carry no body unless they say so (Node does not send them chunked by default). */
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
+
+/** What the bot said about its request body. */
+interface DeclaredBody {
+  /** `content-length` as sent, if any. */
+  length: string | undefined;
+  /** A `transfer-encoding` was sent (chunked). */
+  chunked: boolean;
+}
+
+function declaredBody(raw: readonly string[]): DeclaredBody {
+  let length: string | undefined;
+  let chunked = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] as string;
+    if (k.length === 14 && lower(k) === 'content-length') length = raw[i + 1];
+    else if (k.length === 17 && lower(k) === 'transfer-encoding') chunked = true;
+  }
+  return { length, chunked };
+}
+
+/** Read a small body whole, then call `done` with it (undefined when the bot went away first). */
+function readSmall(req: IncomingMessage, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  const onData = (c: Buffer): void => void chunks.push(c);
+  const finish = (ok: boolean): void => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onClose);
+    req.off('error', onClose);
+    done(ok ? (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)) : undefined);
+  };
+  const onEnd = (): void => finish(true);
+  const onClose = (): void => finish(req.complete);
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('close', onClose);
+  req.once('error', onClose);
+}
 
 /**
  * Send `req` to `upstreamPath` and stream the answer back to `res`. `body` replaces the request stream when the gateway
  * already read it. The bot closing its connection aborts the upstream request. If the Bot API cannot be reached the bot
  * gets 502 `Bad Gateway` in the Bot API envelope. Resolves when the exchange is over; never rejects.
  */
-export async function forwardRequest(
+export function forwardRequest(
   up: Upstream,
   logger: Logger,
   req: IncomingMessage,
@@ -84,69 +136,109 @@ export async function forwardRequest(
   metricMethod: string,
   body?: Buffer,
 ): Promise<void> {
-  const headers = endToEndHeaders(req.headers);
-  let reqBody: Buffer | IncomingMessage | undefined = body;
-  if (body !== undefined) {
-    headers['content-length'] = String(body.length);
-    delete headers['content-encoding'];
-  } else if (hasBody(req)) {
-    if (contentLength(req.headers) <= SMALL_BODY_BYTES) {
-      const read = await readSmall(req);
-      if (read === undefined) return; // the bot went away while sending
-      reqBody = read;
-      headers['content-length'] = String(read.length);
-    } else {
-      reqBody = req;
-      if (headers['content-length'] === undefined) headers['transfer-encoding'] = 'chunked';
+  return new Promise<void>((resolve) => {
+    const method = req.method ?? 'GET';
+    const headers = ['Host', up.pool.host];
+    if (body !== undefined) {
+      appendEndToEndRaw(req.rawHeaders, headers, SET_BY_US_DECODED).push('Content-Length', String(body.length));
+      return exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, body, resolve);
     }
-  }
-  const started = monotonicMs();
-  await new Promise<void>((resolve) => {
-    let status: number | undefined;
-    let botGone = false;
-    let settled = false;
-    const upReq = up.pool.request({ method: req.method ?? 'GET', path: upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS });
-    const onBotClose = (): void => {
-      if (res.writableFinished) return;
-      botGone = true;
-      upReq.destroy(new Error('the bot closed the connection'));
-    };
-    const settle = (): void => {
-      if (settled) return;
-      settled = true;
-      res.off('close', onBotClose);
-      resolve();
-    };
-    /** No (complete) answer came: 502 to the bot while it still listens. */
-    const failed = (err: unknown): void => {
-      if (settled) return;
-      if (botGone || (req.destroyed && !req.complete)) {
-        up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-        res.destroy();
-        return settle();
-      }
-      up.record(metricMethod, undefined, started);
-      const reason = up.redact(networkReason(err));
-      logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-      if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
-      settle();
-    };
-    res.once('close', onBotClose);
-    upReq.on('error', (err) => {
-      if (status === undefined) failed(err); // after the headers, the answer's pipeline reports it
-    });
-    upReq.once('response', (upRes: IncomingMessage) => {
-      status = upRes.statusCode ?? 502;
-      res.writeHead(status, endToEndHeaders(upRes.headers) as OutgoingHttpHeaders);
-      pipeline(upRes, res, (err) => {
-        if (err) return failed(err);
-        up.record(metricMethod, status, started);
-        settle();
+    appendEndToEndRaw(req.rawHeaders, headers, SET_BY_US);
+    const declared = declaredBody(req.rawHeaders);
+    const length = declared.length !== undefined && /^\d+$/.test(declared.length) ? Number(declared.length) : undefined;
+    if (length === 0 || (length === undefined && !declared.chunked)) {
+      if (!BODYLESS.has(method) || length === 0) headers.push('Content-Length', '0');
+      return exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, undefined, resolve);
+    }
+    if (length !== undefined && length <= SMALL_BODY_BYTES) {
+      return readSmall(req, (read) => {
+        if (read === undefined) return resolve(); // the bot went away while sending
+        headers.push('Content-Length', String(read.length));
+        exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, read, resolve);
       });
-    });
-    if (reqBody === req) pipeline(req, upReq, noop); // a failure on either side destroys the other; reported above
-    else upReq.end(reqBody);
+    }
+    // A large or chunked upload: streamed as it arrives.
+    if (length !== undefined) headers.push('Content-Length', String(length));
+    else headers.push('Transfer-Encoding', 'chunked');
+    exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, req, resolve);
   });
+}
+
+/** One upstream request with its body (a Buffer, the bot's request stream, or none), its answer relayed to `res`. */
+function exchange(
+  up: Upstream,
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstreamPath: string,
+  metricMethod: string,
+  method: string,
+  headers: string[],
+  reqBody: Buffer | IncomingMessage | undefined,
+  resolve: () => void,
+): void {
+  const started = monotonicMs();
+  let status: number | undefined;
+  let botGone = false;
+  let settled = false;
+  let upRes: IncomingMessage | undefined;
+  const onDrain = (): void => void upRes?.resume();
+  const upReq = up.pool.request({ method, path: upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS });
+  const onBotClose = (): void => {
+    if (res.writableFinished) return;
+    botGone = true;
+    upReq.destroy(new Error('the bot closed the connection'));
+  };
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    res.off('close', onBotClose);
+    res.off('drain', onDrain);
+    resolve();
+  };
+  /** No (complete) answer came: 502 to the bot while it still listens. */
+  const failed = (err: unknown): void => {
+    if (settled) return;
+    if (botGone || (req.destroyed && !req.complete)) {
+      up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+      res.destroy();
+      return settle();
+    }
+    up.record(metricMethod, undefined, started);
+    const reason = up.redact(networkReason(err));
+    logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+    if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
+    settle();
+  };
+  res.once('close', onBotClose);
+  upReq.on('error', (err) => {
+    if (status === undefined) failed(err); // after the headers, the answer's own events report it
+  });
+  upReq.once('response', (answer: IncomingMessage) => {
+    upRes = answer;
+    status = answer.statusCode ?? 502;
+    res.writeHead(status, appendEndToEndRaw(answer.rawHeaders, []));
+    // The answer is relayed by hand, not with pipeline(): this is the hot path of every forwarded call, and
+    // pipeline() costs an AbortController and a DOMException per call (several % of the gateway's CPU under load).
+    answer.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        answer.pause();
+        res.once('drain', onDrain);
+      }
+    });
+    answer.once('end', () => {
+      if (settled) return;
+      res.end();
+      up.record(metricMethod, status, started);
+      settle();
+    });
+    answer.on('error', failed);
+    answer.once('close', () => {
+      if (!answer.complete) failed(new Error('the Bot API closed the connection in the middle of its answer'));
+    });
+  });
+  if (reqBody === req) pipeline(req, upReq, noop); // a failure on either side destroys the other; reported above
+  else upReq.end(reqBody);
 }
 
 function noop(): void {}

@@ -24,7 +24,8 @@ export interface PoolRequest {
   method: string;
   /** Path and query on the origin (may hold the token: never put it in a message). */
   path: string;
-  headers: OutgoingHttpHeaders;
+  /** An object, or a raw list `[name, value, …]` (then `Host` must be in it: see `host`). */
+  headers: OutgoingHttpHeaders | string[];
   /** Fail with `HttpTimeoutError` when the socket sees no traffic either way for this many ms (connect, headers, body). */
   idleTimeoutMs: number;
   /** Aborts the request (and its answer's body); the request then fails with an `AbortError`. */
@@ -67,6 +68,8 @@ export function networkReason(err: unknown): string {
 export class HttpPool {
   /** The origin requests go to (`http://host:port`), never with a path or the token. */
   readonly origin: string;
+  /** The `Host` header value for the origin (`host:port`, the port left out when it is the default). */
+  readonly host: string;
   private readonly agent: http.Agent;
   private readonly requestFn: typeof http.request;
   private readonly hostname: string;
@@ -92,6 +95,7 @@ export class HttpPool {
       this.requestFn = http.request;
     }
     this.origin = root.origin;
+    this.host = root.host;
     // URL keeps IPv6 hosts in brackets; the request options want them bare.
     this.hostname = root.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = root.port;
@@ -107,15 +111,10 @@ export class HttpPool {
    * listener is always attached here too, so a late socket error never crashes the process).
    */
   request(r: PoolRequest): ClientRequest {
-    const req = this.requestFn({
-      agent: this.agent,
-      hostname: this.hostname,
-      ...(this.port ? { port: this.port } : {}),
-      method: r.method,
-      path: r.path,
-      headers: r.headers,
-      ...(r.signal ? { signal: r.signal } : {}),
-    });
+    const opts: http.RequestOptions = { agent: this.agent, hostname: this.hostname, method: r.method, path: r.path, headers: r.headers };
+    if (this.port) opts.port = this.port;
+    if (r.signal) opts.signal = r.signal;
+    const req = this.requestFn(opts);
     req.on('error', noop);
     req.setTimeout(r.idleTimeoutMs, () => req.destroy(new HttpTimeoutError(r.idleTimeoutMs)));
     if (this.closedFlag) req.destroy(new PoolClosedError());
@@ -123,14 +122,15 @@ export class HttpPool {
   }
 
   /**
-   * Send `body` and read the whole answer. `onHeaders` runs once the server has started answering. Rejects with the
-   * signal's reason when `signal` aborted, `HttpTimeoutError`, or the network error (see `networkReason`).
+   * Send `body` and read the whole answer (with raw `headers`, include `Content-Length` yourself). `onHeaders` runs
+   * once the server has started answering. Rejects with the signal's reason when `signal` aborted, `HttpTimeoutError`,
+   * or the network error (see `networkReason`).
    */
   roundTrip(r: PoolRequest & { body?: string | Buffer; onHeaders?: (status: number) => void }): Promise<PoolAnswer> {
     return new Promise<PoolAnswer>((resolve, reject) => {
       const fail = (err: unknown): void => reject(r.signal?.aborted ? r.signal.reason : err);
       const body = r.body === undefined ? undefined : typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-      const headers = body === undefined ? r.headers : { ...r.headers, 'content-length': String(body.length) };
+      const headers = body === undefined || Array.isArray(r.headers) ? r.headers : { ...r.headers, 'content-length': String(body.length) };
       const req = this.request({ ...r, headers });
       req.once('error', fail);
       req.once('response', (res: IncomingMessage) => {

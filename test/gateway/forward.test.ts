@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { parseRoute, TokenCheck, isGetUpdates } from '../../src/gateway/auth.js';
-import { endToEndHeaders } from '../../src/gateway/forward.js';
+import { appendEndToEndRaw, endToEndHeaders } from '../../src/gateway/forward.js';
 import { Logger, silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { fakeLeader, OTHER_TOKEN, startFakeUpstream, TOKEN, until, type FakeUpstream } from './fake-upstream.js';
@@ -199,4 +199,10 @@ test('a bot leaving in the middle of a download aborts the upstream; an upstream
   assert.equal(cut.status, 200);
   await assert.rejects(cut.arrayBuffer(), 'the bot must not take a cut answer for a whole one');
   assert.equal(gw.snapshot().upstreamReachable, false);
+});
+
+test('appendEndToEndRaw keeps duplicates and spelling, drops hop-by-hop and Connection-named headers wherever they are', () => {
+  const raw = ['X-Hop', '1', 'Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Hop, close', 'Set-Cookie', 'a=1', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'b=2', 'Transfer-Encoding', 'chunked', 'Content-Length', '5'];
+  assert.deepEqual(appendEndToEndRaw(raw, ['Host', 'h'], new Set(['content-length'])), ['Host', 'h', 'Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
+  assert.deepEqual(appendEndToEndRaw(['CONNECTION', 'Keep-Alive', 'content-length', '5', 'TE', 'trailers', 'Upgrade', 'h2c'], []), ['content-length', '5']);
 });
