@@ -55,6 +55,8 @@ abstract class Metric<L extends string, V> {
   abstract readonly type: MetricType;
   /** Series in creation order (the order they are written). */
   protected readonly series = new Map<string, Series<V>>();
+  /** `labels(…)` handles by their values, so a hot call site pays one Map lookup (cleared with the series). */
+  private readonly children = new Map<string, unknown>();
   private readonly collectFn: (() => void | Promise<void>) | undefined;
 
   constructor(opts: MetricOptions<L>) {
@@ -74,6 +76,7 @@ abstract class Metric<L extends string, V> {
   /** Forget every series (an unlabelled metric starts again from zero). */
   reset(): void {
     this.series.clear();
+    this.children.clear();
     if (this.labelNames.length === 0) this.seriesFor(undefined);
   }
 
@@ -103,6 +106,17 @@ abstract class Metric<L extends string, V> {
       if (v !== undefined) rendered += `${rendered ? ',' : ''}${n}="${escapeLabelValue(String(v))}"`;
     }
     return this.getOrCreate(key, rendered);
+  }
+
+  /** The cached handle for label values given in `labelNames` order, made by `make` on first use (valid until `reset()`). */
+  protected child<C>(values: readonly (string | number)[], make: (labels: LabelValues<L>) => C): C {
+    const key = values.length === 1 ? String(values[0]) : values.join('\u0001');
+    let c = this.children.get(key) as C | undefined;
+    if (c === undefined) {
+      c = make(this.positional(values));
+      this.children.set(key, c);
+    }
+    return c;
   }
 
   /** Label values given in `labelNames` order (prom-client's `labels('a', 'b')`). */
@@ -163,8 +177,15 @@ export class Counter<L extends string = never> extends Metric<L, number> {
 
   /** The series with these label values (in `labelNames` order). */
   labels(...values: (string | number)[]): { inc(value?: number): void } {
-    const labels = this.positional(values);
-    return { inc: (value?: number) => this.inc(labels, value) };
+    return this.child(values, (labels) => {
+      const s = this.seriesFor(labels);
+      return {
+        inc: (value = 1): void => {
+          if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return this.inc(labels, value); // throws the usual error
+          s.value += value;
+        },
+      };
+    });
   }
 
   /** The current value of one series (0 when it does not exist yet). */
@@ -216,8 +237,7 @@ export class Gauge<L extends string = never> extends Metric<L, number> {
 
   /** The series with these label values (in `labelNames` order). */
   labels(...values: (string | number)[]): { set(value: number): void; inc(value?: number): void; dec(value?: number): void } {
-    const labels = this.positional(values);
-    return { set: (v: number) => this.set(labels, v), inc: (v?: number) => this.inc(labels, v), dec: (v?: number) => this.dec(labels, v) };
+    return this.child(values, (labels) => ({ set: (v: number) => this.set(labels, v), inc: (v?: number) => this.inc(labels, v), dec: (v?: number) => this.dec(labels, v) }));
   }
 
   /** The current value of one series (0 when it does not exist yet). */
@@ -263,8 +283,10 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramValu
   observe(labels: LabelValues<L>, value: number): void;
   observe(a: LabelValues<L> | number, b?: number): void {
     const [labels, value] = args(a, b);
-    const v = checkNumber(this.name, value);
-    const s = this.seriesFor(labels).value;
+    this.count(this.seriesFor(labels).value, checkNumber(this.name, value));
+  }
+
+  private count(s: HistogramValue, v: number): void {
     let i = 0;
     while (i < this.buckets.length && v > (this.buckets[i] as number)) i++;
     if (i < this.buckets.length) s.buckets[i] = (s.buckets[i] as number) + 1;
@@ -274,8 +296,15 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramValu
 
   /** The series with these label values (in `labelNames` order). */
   labels(...values: (string | number)[]): { observe(value: number): void } {
-    const labels = this.positional(values);
-    return { observe: (v: number) => this.observe(labels, v) };
+    return this.child(values, (labels) => {
+      const s = this.seriesFor(labels).value;
+      return {
+        observe: (v: number): void => {
+          if (typeof v !== 'number') return this.observe(labels, v); // throws the usual error
+          this.count(s, v);
+        },
+      };
+    });
   }
 
   /** A copy of one series: cumulative counts per bucket (+Inf last), sum and count. */

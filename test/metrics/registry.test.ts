@@ -266,6 +266,20 @@ test('metrics refuse what prom-client refused: negative counter steps, unknown l
   c.inc({ kind: 'a' }, 0);
   c.labels('a').inc(2.5);
   assert.equal(c.value({ kind: 'a' }), 2.5);
+  // labels() handles are cached per values and share the series with the object form; the usual errors still apply.
+  assert.equal(c.labels('a'), c.labels('a'));
+  c.labels('a').inc();
+  c.inc({ kind: 'a' });
+  assert.equal(c.value({ kind: 'a' }), 4.5);
+  assert.throws(() => c.labels('a').inc(-1), /cannot decrease/);
+  c.reset();
+  c.labels('a').inc();
+  assert.equal(c.value({ kind: 'a' }), 1);
+  const h = new Histogram({ name: 'hh', help: 'h', labelNames: ['m'] as const, buckets: [1] });
+  h.labels('x').observe(0.5);
+  h.observe({ m: 'x' }, 2);
+  assert.deepEqual(h.snapshot({ m: 'x' }), { cumulative: [1, 2], sum: 2.5, count: 2 });
+  assert.throws(() => h.labels('x').observe('1' as never), /not a number/);
 });
 
 test('histogram buckets: counts land in the first bucket whose bound is >= the value, and add up', () => {
