@@ -249,10 +249,12 @@ export class Supervisor {
     }
     const uptimeMs = monotonicMs() - running.handle.startedAt;
     this.lastExit = { ...exit, at: Date.now() };
+    // Decide (and start the respawn) before anything else runs: listeners, logging and the group clean-up must not
+    // stand between a crash and the next start.
+    const decide = !(this.stopRequested || this.restartingChild === running);
+    if (decide) this.afterExit(running.kind, exit, uptimeMs);
     if (running.handle.pgid !== null) this.reapGroup(running.handle.pgid);
     this.emit('exit', exit);
-    if (this.stopRequested || this.restartingChild === running) return;
-    this.afterExit(running.kind, exit, uptimeMs);
   }
 
   /** Apply the restart policy to an exit (or a failed respawn). */
@@ -272,14 +274,13 @@ export class Supervisor {
         this.emit('stopped', decision.reason);
         return;
       case 'restart':
+        this.restarts += 1;
+        if (decision.delayMs === 0) this.track(this.respawn(kind));
         this.logger[exit.reason === 'exited' && exit.code === 0 ? 'info' : 'warn'](
           `${what} ${describeExit(exit)} ${ran}; restarting ${decision.delayMs === 0 ? 'now' : `in ${decision.delayMs} ms`}`,
         );
-        this.restarts += 1;
         this.opts.metrics?.restarts.inc();
-        if (decision.delayMs === 0) {
-          this.track(this.respawn(kind));
-        } else {
+        if (decision.delayMs > 0) {
           this.setState('backoff');
           this.backoffTimer = setTimeout(() => {
             this.backoffTimer = undefined;
