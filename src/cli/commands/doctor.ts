@@ -1,13 +1,9 @@
 // `botwarden doctor`: explain what stands between this bot and exactly one live poller; changes nothing.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BotwardenError, ExitCode } from '../../errors.js';
-import { createDoctorApi } from '../../doctor/api.js';
-import { runDoctor, type DoctorDeps } from '../../doctor/checks.js';
-import { allHealthy, renderFindings, renderFindingsJson, type Finding } from '../../doctor/findings.js';
-import { findLocalProcessesProc } from '../../doctor/local-processes.js';
+import type { DoctorDeps } from '../../doctor/checks.js';
+import type { Finding } from '../../doctor/findings.js';
 import type { ProbeMode } from '../../doctor/probe.js';
-import { scanFindings, scanForTokens } from '../../doctor/scan.js';
-import { readApiRoot, readTokenSource } from '../../doctor/token-source.js';
 import type { LeaseBackend } from '../../lease/types.js';
 
 interface DoctorCliOptions {
@@ -43,6 +39,16 @@ export function registerDoctorCommand(program: Command): void {
         .default('active'),
     );
   cmd.action(async (opts: DoctorCliOptions) => {
+    // Loaded here, not at the top: `botwarden run` (a long-lived process) must not pay for the doctor's modules.
+    const [{ createDoctorApi }, { runDoctor }, { allHealthy, renderFindings, renderFindingsJson }, { findLocalProcessesProc }, { scanFindings, scanForTokens }, { readApiRoot, readTokenSource }] =
+      await Promise.all([
+        import('../../doctor/api.js'),
+        import('../../doctor/checks.js'),
+        import('../../doctor/findings.js'),
+        import('../../doctor/local-processes.js'),
+        import('../../doctor/scan.js'),
+        import('../../doctor/token-source.js'),
+      ]);
     let findings: Finding[];
     if (opts.scan !== undefined) {
       const result = await scanForTokens(opts.scan, {

@@ -3,8 +3,6 @@ import { Command, Option } from 'commander';
 import { parseDurationMs } from '../../config/index.js';
 import { usageError } from '../../errors.js';
 import { addRunOptions } from '../run-options.js';
-import { readTokenSource } from '../../doctor/token-source.js';
-import { planServiceInstall, uninstallService, writeServiceFiles } from '../../service/install.js';
 import { forwardedRunArgs } from '../../service/run-args.js';
 import type { ServicePlatform } from '../../service/spec.js';
 import { redact } from '../../util/redact.js';
@@ -27,6 +25,7 @@ export function registerServiceCommand(program: Command): void {
     .option('--working-dir <dir>', 'the service working directory (default: the current directory)')
     .option('--no-keep-path', "do not copy this shell's PATH into the service environment");
   install.action(async (command: string[], opts: Record<string, unknown>, cmd: Command) => {
+    const [{ readTokenSource }, { planServiceInstall, writeServiceFiles }] = await Promise.all([import('../../doctor/token-source.js'), import('../../service/install.js')]);
     const stopTimeoutMs = opts['stopTimeout'] === undefined ? undefined : parseDurationMs(opts['stopTimeout'] as string);
     if (opts['stopTimeout'] !== undefined && stopTimeoutMs === undefined) throw usageError('--stop-timeout', 'milliseconds or a duration such as 10s', opts['stopTimeout']);
     const plan = planServiceInstall({
@@ -62,6 +61,7 @@ export function registerServiceCommand(program: Command): void {
   uninstall.option('--token-file <path>', 'file holding the token (to derive the default name botwarden-<bot id>)');
   uninstall.option('--dry-run', 'say what would be removed; remove nothing');
   uninstall.action(async (opts: Record<string, unknown>) => {
+    const [{ readTokenSource }, { uninstallService }] = await Promise.all([import('../../doctor/token-source.js'), import('../../service/install.js')]);
     const name = opts['name'] as string | undefined;
     const result = await uninstallService({
       ...(name ? { name } : { token: readTokenSource(opts['tokenFile'] as string | undefined) }),
