@@ -2,7 +2,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import pidusage from 'pidusage';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
 
@@ -117,6 +116,8 @@ export async function treeRss(pid: number): Promise<number> {
     return sizes.reduce((a, b) => a + b, 0);
   }
   // pidusage rejects the whole batch when one pid vanished, so ask one at a time.
+  // Loaded only here: on Linux /proc answers and pidusage would be dead weight in a long-lived process.
+  const { default: pidusage } = await import('pidusage');
   const sizes = await Promise.all(pids.map((p) => pidusage(p).then((s) => s.memory, () => 0)));
   return sizes.reduce((a, b) => a + b, 0);
 }
