@@ -1,5 +1,5 @@
 // Starts `botwarden run` from source against an emulator, in a temp state dir, and reads its /status.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnCli, type Spawned } from './cli.js';
@@ -49,17 +49,5 @@ export async function startRun(opts: {
   });
 }
 
-/** True while `pid` runs (a zombie — dead, waiting for a parent that never reaps it — counts as gone). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
+/** True while `pid` runs; a zombie counts as gone (src/process/tree.ts owns the check). */
+export { isAlive } from '../../src/process/tree.js';
