@@ -62,7 +62,6 @@ export class Daemon {
   private wakeStop!: () => void;
   private readonly stopWanted = new Promise<void>((r) => (this.wakeStop = r));
   private pidStart: string | null = null;
-  private apiReachable = true;
   /** Set when the bot ended for good under --restart never/on-failure: botwarden exits 0 if the bot did, else 1. */
   private botExitCode: number | null | undefined;
 
@@ -208,7 +207,6 @@ export class Daemon {
       gateway: this.gateway,
       elector: this.elector,
       backendDescription: this.backend?.description ?? this.config.lease,
-      apiReachable: this.apiReachable,
       steps: this.steps.list(),
     });
   }

@@ -22,7 +22,6 @@ export interface StatusInputs {
   gateway: Gateway | undefined;
   elector: Elector | undefined;
   backendDescription: string;
-  apiReachable: boolean;
   steps: StepEvent[];
 }
 
@@ -60,7 +59,7 @@ export function buildStatus(i: StatusInputs): StatusSnapshot {
       lastGetUpdatesAt: gw?.lastGetUpdatesAt ?? null,
       lateDiscarded: gw?.lateDiscarded ?? 0,
     },
-    api: { root: i.config.apiRoot, reachable: gw?.upstreamReachable ?? i.apiReachable },
+    api: { root: i.config.apiRoot, reachable: gw?.upstreamReachable ?? true },
     preflight: i.steps,
     stallAfterMs: STALL_AFTER_MS,
   };
