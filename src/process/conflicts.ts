@@ -1,6 +1,7 @@
 // Local processes that hold this bot's token (environment or command line): candidates for a 409 Conflict.
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { tryReadProcFile } from '../util/procfs.js';
 import { redactKnown } from '../util/redact.js';
 
 /** A process found holding the token. */
@@ -132,10 +133,11 @@ function toInfo(pid: string | undefined, ppid: string | undefined, command: stri
 
 async function readProcfs(): Promise<ProcInfo[]> {
   const names = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-  const infos = await Promise.all(
-    names.map(async (n): Promise<ProcInfo | undefined> => {
+  const infos = names.map((n): ProcInfo | undefined => {
       const pid = Number(n);
-      const [stat, cmdline, environ] = await Promise.all([read(`/proc/${n}/stat`), read(`/proc/${n}/cmdline`), read(`/proc/${n}/environ`)]);
+      const stat = read(`/proc/${n}/stat`);
+      const cmdline = read(`/proc/${n}/cmdline`);
+      const environ = read(`/proc/${n}/environ`);
       if (stat === undefined) return undefined;
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       return {
@@ -144,18 +146,13 @@ async function readProcfs(): Promise<ProcInfo[]> {
         args: (cmdline ?? '').split('\0').filter(Boolean),
         env: environ === undefined ? undefined : environ.split('\0').filter(Boolean),
       };
-    }),
-  );
+    });
   return infos.filter((i): i is ProcInfo => i !== undefined);
 }
 
-async function read(file: string): Promise<string | undefined> {
-  try {
-    // latin1: byte-preserving; tokens are ASCII, and a strange byte elsewhere must not break the search.
-    return await readFile(file, 'latin1');
-  } catch {
-    return undefined;
-  }
+function read(file: string): string | undefined {
+  // latin1: byte-preserving; tokens are ASCII, and a strange byte elsewhere must not break the search.
+  return tryReadProcFile(file, 'latin1');
 }
 
 function run(file: string, args: string[]): Promise<string> {

@@ -1,7 +1,8 @@
 // A process and its descendants: list them, stop them all (polite, then forced), sum their memory.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { readProcFile, tryReadProcFile } from '../util/procfs.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
 
@@ -112,8 +113,7 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
 export async function treeRss(pid: number): Promise<number> {
   const pids = [pid, ...(await listDescendants(pid).catch(() => [] as number[]))];
   if (isLinux) {
-    const sizes = await Promise.all(pids.map(rssLinux));
-    return sizes.reduce((a, b) => a + b, 0);
+    return pids.reduce((sum, p) => sum + rssLinux(p), 0);
   }
   // pidusage rejects the whole batch when one pid vanished, so ask one at a time.
   // Loaded only here: on Linux /proc answers and pidusage would be dead weight in a long-lived process.
@@ -169,12 +169,8 @@ function liveGroupMembers(pgid: number): number[] | undefined {
   }
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
+    const text = tryReadProcFile(`/proc/${name}/stat`);
+    if (text === undefined) continue;
     const stat = parseStat(text);
     if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(name));
   }
@@ -201,15 +197,15 @@ function parseStat(text: string): StatFields | undefined {
 function isZombieSync(pid: number): boolean {
   try {
     // Synchronous on purpose: the 10 ms poll loop reads one small file per pid.
-    const state = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state;
+    const state = parseStat(readProcFile(`/proc/${pid}/stat`))?.state;
     return state === 'Z' || state === 'X';
   } catch {
     return true;
   }
 }
 
-async function rssLinux(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+function rssLinux(pid: number): number {
+  const status = tryReadProcFile(`/proc/${pid}/status`) ?? '';
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   return m?.[1] ? Number(m[1]) * 1024 : 0;
 }
@@ -223,7 +219,7 @@ async function descendantsViaChildrenFiles(root: number): Promise<number[] | und
   while (queue.length > 0) {
     const pid = queue.shift() as number;
     const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-    const lists = await Promise.all(tids.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch((e: NodeJS.ErrnoException) => e)));
+    const lists = tids.map((tid) => readChildrenFile(`/proc/${pid}/task/${tid}/children`));
     if (first && tids.length > 0 && lists.every((l) => l instanceof Error && l.code === 'ENOENT')) {
       // The task dir exists but no children file: the kernel does not provide it.
       return isAlive(root) ? undefined : [];
@@ -243,17 +239,24 @@ async function descendantsViaChildrenFiles(root: number): Promise<number[] | und
   return out;
 }
 
+function readChildrenFile(file: string): string | NodeJS.ErrnoException {
+  try {
+    return readProcFile(file);
+  } catch (e) {
+    return e as NodeJS.ErrnoException;
+  }
+}
+
 /** All processes as `[pid, ppid]` pairs. */
 async function processTable(): Promise<Array<[number, number]>> {
   if (isLinux) {
     const names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-    const rows = await Promise.all(
-      names.map(async (n): Promise<[number, number] | undefined> => {
-        const stat = parseStat(await readFile(`/proc/${n}/stat`, 'utf8').catch(() => ''));
-        return stat ? [Number(n), stat.ppid] : undefined;
-      }),
-    );
-    return rows.filter((r): r is [number, number] => r !== undefined);
+    const rows: Array<[number, number]> = [];
+    for (const n of names) {
+      const stat = parseStat(tryReadProcFile(`/proc/${n}/stat`) ?? '');
+      if (stat) rows.push([Number(n), stat.ppid]);
+    }
+    return rows;
   }
   if (isWindows) {
     const ps = await run('powershell.exe', [

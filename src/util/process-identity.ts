@@ -1,6 +1,6 @@
 // Process identity that survives pid reuse: a pid plus the process's start time (Linux /proc, macOS ps, Windows PowerShell).
-import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import { readProcFile } from './procfs.js';
 
 /** How long the `ps` / PowerShell fallbacks may take before we give up (ms). */
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -15,7 +15,7 @@ export async function processStartTime(pid: number): Promise<string | null> {
   if (!Number.isInteger(pid) || pid <= 0) return null;
   if (process.platform === 'linux' || process.platform === 'android') {
     try {
-      return parseProcStatStartTime(await readFile(`/proc/${pid}/stat`, 'utf8'));
+      return parseProcStatStartTime(readProcFile(`/proc/${pid}/stat`));
     } catch {
       return null;
     }
