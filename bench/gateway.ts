@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
-import { ROOT } from './lib/botwarden.js';
+import { ROOT, shebangFlags } from './lib/botwarden.js';
 import { emulatorMissing, startBenchEmulator, type BenchEmulator } from './lib/emulator.js';
 import { startProc, type Proc } from './lib/proc.js';
 import { percentile, round } from './lib/stats.js';
@@ -95,7 +95,9 @@ function startGatewayProcess(upstreamRoot: string, token: string): Proc {
     "const stop = () => gw.close().finally(() => process.exit(0));",
     "process.on('SIGTERM', stop); process.on('SIGINT', stop);",
   ].join('\n');
-  const args = [...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code];
+  // The V8 flags of the botwarden executable's shebang: the gateway is measured as `botwarden run` runs it.
+  const extra = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []; // to compare V8 settings
+  const args = [...shebangFlags(), ...extra, ...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code];
   return startProc(process.execPath, args, { cwd: ROOT, env: { ...process.env, BW_UPSTREAM: upstreamRoot, BW_TOKEN: token, NODE_NO_WARNINGS: '1' } });
 }
 

@@ -1,5 +1,5 @@
 // The CLI: declares the commands and is the only place that exits the process.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { BotwardenError, ExitCode, describeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDoctorCommand } from './commands/doctor.js';

@@ -1,7 +1,7 @@
 // Finds and reads `botwarden.config.{json,yaml,yml}` and `.env`; validation is schema.ts's job.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
+import type { parse as ParseDotenv } from 'dotenv';
 import { createRequire } from 'node:module';
 import { BotwardenError } from '../errors.js';
 
@@ -57,6 +57,11 @@ export function readDotenv(dir: string): Record<string, string> {
   } catch (err) {
     throw new BotwardenError('DOTENV_UNREADABLE', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { exit: 'usage', cause: err });
   }
+}
+
+/** dotenv is loaded (with require: a CommonJS module imported from ESM costs ~1 MB of lexer) only when a .env exists. */
+function parseDotenv(src: Buffer): Record<string, string> {
+  return (createRequire(import.meta.url)('dotenv') as { parse: typeof ParseDotenv }).parse(src);
 }
 
 /** YAML is parsed by `yaml`, loaded only when a YAML config file exists. */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/crypto-lite.js';
 import { BotwardenError, usageError } from '../errors.js';
 import type { LogLevel } from '../log.js';
 import { botIdOf, containsToken } from '../util/redact.js';

@@ -1,5 +1,5 @@
 // Which gateway paths exist, and whether they carry the managed bot's token (compared in constant time).
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../util/crypto-lite.js';
 
 /** A request the gateway understood. `rawRest` is the undecoded path after the token (method or file path). */
 export type Route =
@@ -16,12 +16,7 @@ export class TokenCheck {
   }
   /** True when `candidate` is the managed token. Only the length (public: `<id>:<35 chars>`) may show in timing. */
   matches(candidate: string): boolean {
-    const got = Buffer.from(candidate, 'utf8');
-    if (got.length !== this.expected.length) {
-      timingSafeEqual(this.expected, this.expected);
-      return false;
-    }
-    return timingSafeEqual(got, this.expected);
+    return constantTimeEqual(this.expected, Buffer.from(candidate, 'utf8'));
   }
 }
 

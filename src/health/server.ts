@@ -1,5 +1,5 @@
 // The health server: /healthz, /readyz, /metrics, /status and the control endpoint `botwarden stop` uses.
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../util/crypto-lite.js';
 import http from 'node:http';
 import type { Logger } from '../log.js';
 import { listenLoopback, closeServer } from '../server.js';
@@ -98,5 +98,5 @@ function bearerMatches(header: string | undefined, secret: string): boolean {
   if (!m?.[1]) return false;
   const a = Buffer.from(m[1]);
   const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(b, a);
 }

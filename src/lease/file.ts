@@ -1,7 +1,7 @@
 // File lease (the default): one JSON record per bot in `<dir>/leases/`, guarded by an O_EXCL lock file; this host only.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../util/crypto-lite.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../log.js';

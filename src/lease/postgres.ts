@@ -5,13 +5,17 @@
 // and no standby can ever take over; a partitioned holder keeps it until TCP keepalive gives up (≈ 2 h by default).
 // A row with `expires_at` lets the standbys take over after the TTL no matter what the holder is doing, and the
 // holder's own monotonic deadline (elector.ts) makes it stop acting before that moment.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type PgTypes from 'pg';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
 import { usageError } from '../errors.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
 import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
+
+// require(), not import: a CommonJS package imported from ESM starts Node's CommonJS export lexer (~1 MB RSS).
+const pg = createRequire(import.meta.url)('pg') as typeof PgTypes;
 
 /** Options of the PostgreSQL lease. */
 export interface PostgresLeaseOptions {
@@ -53,9 +57,9 @@ export class PostgresLeaseBackend implements LeaseBackend {
   private readonly connectTimeoutMs: number;
   private readonly queryTimeoutMs: number;
   private readonly applicationName: string;
-  private readonly pool: pg.Pool;
-  private listener: pg.Client | undefined;
-  private listening: Promise<pg.Client> | undefined;
+  private readonly pool: PgTypes.Pool;
+  private listener: PgTypes.Client | undefined;
+  private listening: Promise<PgTypes.Client> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly watchers = new Map<number, Set<() => void>>();
   private lastError: string | undefined;
@@ -82,7 +86,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
 
   async open(): Promise<void> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
-    let client: pg.PoolClient;
+    let client: PgTypes.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
@@ -196,7 +200,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
   }
 
   /** Connect the LISTEN client (once; reconnects by itself after a failure while anyone watches). */
-  private listen(): Promise<pg.Client> {
+  private listen(): Promise<PgTypes.Client> {
     if (this.closed) return Promise.reject(leaseUnreachable(this.description, 'the backend was closed'));
     if (this.listener) return Promise.resolve(this.listener);
     this.listening ??= (async () => {
@@ -245,7 +249,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
     this.reconnectTimer.unref();
   }
 
-  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+  private async query<R extends PgTypes.QueryResultRow = PgTypes.QueryResultRow>(sql: string, params: unknown[]): Promise<PgTypes.QueryResult<R>> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
     try {
       const res = await this.pool.query<R>(sql, params);
@@ -263,7 +267,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
       (extract(epoch FROM (expires_at - now())) * 1000)::float8 AS remaining_ms`;
   }
 
-  private clientConfig(): pg.ClientConfig {
+  private clientConfig(): PgTypes.ClientConfig {
     return {
       connectionString: this.url,
       connectionTimeoutMillis: this.connectTimeoutMs,

@@ -1,11 +1,15 @@
 // Redis lease: one key per bot set by Lua scripts (acquire if absent, compare-and-renew, compare-and-delete + PUBLISH).
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient } from 'ioredis';
 import { silentLogger, type Logger } from '../log.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
 import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
 
+
+// require(), not import: a CommonJS package imported from ESM starts Node's CommonJS export lexer (~1 MB RSS).
+const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
 /** Options of the Redis lease. */
 export interface RedisLeaseOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -78,8 +82,8 @@ const SCRIPTS = { acquire: script(ACQUIRE), renew: script(RENEW), release: scrip
 export class RedisLeaseBackend implements LeaseBackend {
   readonly kind = 'redis';
   readonly description: string;
-  private readonly client: Redis;
-  private sub: Redis | undefined;
+  private readonly client: RedisClient;
+  private sub: RedisClient | undefined;
   private readonly logger: Logger;
   private readonly prefix: string;
   private readonly connectionName: string;
@@ -193,7 +197,7 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   /** A separate connection for pub/sub (a subscribed connection cannot run other commands). */
-  private async subscriber(): Promise<Redis> {
+  private async subscriber(): Promise<RedisClient> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
     if (!this.sub) {
       this.sub = this.client.duplicate({ connectionName: `${this.connectionName}-watch`, autoResubscribe: true });

@@ -1,6 +1,6 @@
 // This host's record of each running `botwarden run`: who it is, where its health server listens, which bot process
 // it started. `status`/`stop` find instances through it; a restarted botwarden finds its orphans through it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/crypto-lite.js';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 

@@ -1,5 +1,5 @@
 // `botwarden doctor`: explain what stands between this bot and exactly one live poller; changes nothing.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from '../commander.js';
 import { BotwardenError, ExitCode } from '../../errors.js';
 import type { DoctorDeps } from '../../doctor/checks.js';
 import type { Finding } from '../../doctor/findings.js';

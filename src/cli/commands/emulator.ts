@@ -1,5 +1,5 @@
 // `botwarden emulator`: a local Telegram Bot API (long polling, 409s, webhooks, faults) with a control API.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from '../commander.js';
 import type { EmulatorOptions } from '../../emulator/index.js';
 
 interface EmulatorCliOptions {

@@ -1,5 +1,5 @@
 // `botwarden run [options] -- <command…>`: run one bot as exactly one live instance (DESIGN.md ★).
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { resolveRunConfig, type RunCliOptions } from '../../config/index.js';
 import { addRunOptions } from '../run-options.js';
 import { Logger, type LogEntry } from '../../log.js';

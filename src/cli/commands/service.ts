@@ -1,5 +1,5 @@
 // `botwarden service install|uninstall`: write (or print) a systemd unit / launchd plist / Windows task for `botwarden run`.
-import { Command, Option } from 'commander';
+import { Command, Option } from '../commander.js';
 import { parseDurationMs } from '../../config/index.js';
 import { usageError } from '../../errors.js';
 import { addRunOptions } from '../run-options.js';

@@ -1,5 +1,5 @@
 // `botwarden status`: this host's instances (role, bot process, conflicts) and the lease holder as the backend sees it.
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { resolveStateDir } from '../../config/index.js';
 import { BotwardenError } from '../../errors.js';
 import { fetchStatus, liveInstances, type LiveInstance } from '../../control/instances.js';

@@ -1,5 +1,5 @@
 // `botwarden stop`: ask this host's running instance(s) to stop gracefully (bot stopped, offset confirmed, lease released).
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { resolveStateDir } from '../../config/index.js';
 import { BotwardenError } from '../../errors.js';
 import { liveInstances, requestStop, waitGone } from '../../control/instances.js';

@@ -1,5 +1,5 @@
 // The status page's actions (restart the bot, step down): off unless allowed, POST only, secret in a header, same origin.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual, loadCrypto, randomBytes } from '../../util/crypto-lite.js';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -47,9 +47,10 @@ export function answerAction(req: Pick<http.IncomingMessage, 'method' | 'headers
 
 /** Compare in constant time (both sides hashed first, so their lengths do not leak either). */
 export function secretMatches(given: string, expected: string): boolean {
+  const { createHash } = loadCrypto();
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
+  return constantTimeEqual(a, b) && given.length === expected.length;
 }
 
 /** Why a request looks cross-site (Origin or Sec-Fetch-Site from another site), or null. */

@@ -1,5 +1,5 @@
 // The status page's files as served: HTML, script and stylesheet, with their content types and ETags.
-import { createHash } from 'node:crypto';
+import { loadCrypto } from '../../util/crypto-lite.js';
 import { PAGE_JS } from './client.js';
 import { PAGE_HTML } from './html.js';
 import { PAGE_CSS } from './style.js';
@@ -13,7 +13,7 @@ export interface PageAsset {
 
 function make(contentType: string, text: string): PageAsset {
   const body = Buffer.from(text, 'utf8');
-  return { contentType, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+  return { contentType, body, etag: `"${loadCrypto().createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
 }
 
 const ASSETS: Record<string, PageAsset> = {
