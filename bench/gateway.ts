@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { ROOT, shebangFlags } from './lib/botwarden.js';
+import { RUN_STEADY_V8_FLAGS } from '../src/util/v8-tuning.js';
 import { emulatorMissing, startBenchEmulator, type BenchEmulator } from './lib/emulator.js';
 import { startProc, type Proc } from './lib/proc.js';
 import { percentile, round } from './lib/stats.js';
@@ -19,6 +20,9 @@ const CONCURRENCY = [1, 32] as const;
 /** Goals from the issue for the overhead at concurrency 1. */
 const GOAL_P50_US = 300;
 const GOAL_P99_US = 2000;
+/** Calls before measuring, per subject and concurrency: connections open and V8 has optimized the hot path (the
+ * gateway's V8 flags delay optimization a little to keep start-up memory low, as a long-running process can afford). */
+const WARMUP_CALLS = 1500;
 
 interface Run {
   latMs: number[];
@@ -51,7 +55,7 @@ export async function runGatewayBench(ctx: SuiteContext): Promise<void> {
       for (const c of CONCURRENCY) {
         const pool = new Pool(new URL(roots[s]).origin, { connections: c, keepAliveTimeout: 30_000 });
         pools.set(`${s}|${c}`, pool);
-        await load(pool, paths[s], Math.min(200, counts[c] ?? 200), c, ctx.signal); // warm-up: connections, JIT
+        await load(pool, paths[s], WARMUP_CALLS, c, ctx.signal); // warm-up: connections, JIT
         results.set(`${s}|${c}`, []);
       }
     }
@@ -95,9 +99,10 @@ function startGatewayProcess(upstreamRoot: string, token: string): Proc {
     "const stop = () => gw.close().finally(() => process.exit(0));",
     "process.on('SIGTERM', stop); process.on('SIGINT', stop);",
   ].join('\n');
-  // The V8 flags of the botwarden executable's shebang: the gateway is measured as `botwarden run` runs it.
+  // The V8 flags of the botwarden executable's shebang and those `run` keeps once started: the gateway is measured as
+  // `botwarden run` runs it.
   const extra = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []; // to compare V8 settings
-  const args = [...shebangFlags(), ...extra, ...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code];
+  const args = [...shebangFlags(), ...RUN_STEADY_V8_FLAGS, ...extra, ...(fromDist ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code];
   return startProc(process.execPath, args, { cwd: ROOT, env: { ...process.env, BW_UPSTREAM: upstreamRoot, BW_TOKEN: token, NODE_NO_WARNINGS: '1' } });
 }
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // The `botwarden` executable: hands argv to the CLI. The shebang keeps V8's young generation small: a supervisor
-// allocates little, and the default (up to 16 MB per semi-space) would cost ~20 MB of RSS for nothing.
-import { runMain } from '../cli/main.js';
+// allocates little, and the default (up to 16 MB per semi-space) would cost ~20 MB of RSS for nothing. `run` also
+// delays V8's optimizing compiler until the bot is up (util/v8-tuning.ts), before any other module loads.
+import { delayTierUp } from '../util/v8-tuning.js';
 
-void runMain(process.argv);
+if (process.argv[2] === 'run') delayTierUp();
+const { main } = await import('../cli/entry.js');
+void main(process.argv);

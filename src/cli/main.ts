@@ -1,6 +1,7 @@
 // The CLI: declares the commands and is the only place that exits the process.
 import { Command, CommanderError } from './commander.js';
-import { BotwardenError, ExitCode, describeError } from '../errors.js';
+import { ExitCode } from '../errors.js';
+import { exitCodeForError, finishedCode } from './exit.js';
 import { VERSION } from '../version.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
@@ -31,7 +32,7 @@ export async function runMain(argv: readonly string[]): Promise<never> {
   let code: number;
   try {
     await program.parseAsync([...argv]);
-    code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    code = finishedCode();
   } catch (err) {
     code = exitCodeFor(err);
   }
@@ -43,7 +44,5 @@ function exitCodeFor(err: unknown): number {
     // --help and --version end here with code 0; usage errors were already printed by commander.
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  process.stderr.write(`botwarden: ${describeError(err)}\n`);
-  if (err instanceof BotwardenError) return err.exitCode;
-  return ExitCode.internal;
+  return exitCodeForError(err);
 }

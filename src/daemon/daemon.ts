@@ -26,6 +26,7 @@ import { CrashLoopSignal, Leadership } from './leadership.js';
 import { buildStatus } from './status.js';
 import type { Role } from '../health/status.js';
 import { Steps, type StepEvent } from './steps.js';
+import { restoreTierUp } from '../util/v8-tuning.js';
 
 /** How the daemon talks to its caller (the CLI). */
 export interface DaemonIo {
@@ -186,6 +187,7 @@ export class Daemon {
       if (!this.stopRequested) {
         if (first === 'leader') this.steps.ok('bot', `started: ${config.command.join(' ')}`);
         else this.steps.skip('bot', 'bot', 'waiting: starts when this instance becomes leader');
+        restoreTierUp(); // start-up is over (see util/v8-tuning.ts)
       }
       await this.stopWanted;
     } catch (err) {

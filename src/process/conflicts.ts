@@ -41,9 +41,10 @@ export async function findTokenHolders(token: string, opts: FindTokenHoldersOpti
   for (const proc of table) {
     if (skip.has(proc.pid)) continue;
     const inArgs = proc.args.some((a) => holdsToken(a, token));
-    const inEnv = proc.env?.some((kv) => holdsToken(kv, token)) ?? false;
+    // The raw NUL-separated text: a bounded match in it is a match in one entry (NUL is neither digit nor token char).
+    const inEnv = proc.environ !== undefined && holdsToken(proc.environ, token);
     if (!inArgs && !inEnv) continue;
-    const instance = proc.env?.find((kv) => kv.startsWith('BOTWARDEN_INSTANCE='))?.slice('BOTWARDEN_INSTANCE='.length);
+    const instance = proc.environ === undefined ? undefined : envValue(proc.environ, 'BOTWARDEN_INSTANCE');
     found.push({
       pid: proc.pid,
       command: showCommand(proc.args, proc.pid, token),
@@ -72,12 +73,24 @@ function showCommand(args: readonly string[], pid: number, token: string): strin
   return line.length > COMMAND_MAX_CHARS ? `${line.slice(0, COMMAND_MAX_CHARS - 1)}…` : line;
 }
 
+/** The value of `name` in a NUL-separated environment text, or undefined. */
+function envValue(environ: string, name: string): string | undefined {
+  const key = `${name}=`;
+  for (let i = environ.indexOf(key); i >= 0; i = environ.indexOf(key, i + 1)) {
+    if (i === 0 || environ.charCodeAt(i - 1) === 0) {
+      const end = environ.indexOf('\0', i);
+      return environ.slice(i + key.length, end < 0 ? undefined : end);
+    }
+  }
+  return undefined;
+}
+
 interface ProcInfo {
   pid: number;
   ppid: number;
   args: string[];
-  /** `KEY=value` entries, or undefined when the environment cannot be read. */
-  env: string[] | undefined;
+  /** The environment as `/proc/<pid>/environ` holds it (`KEY=value` entries, NUL-separated), or undefined when unreadable. */
+  environ: string | undefined;
 }
 
 /** `self`, its ancestors and all its descendants: never conflicts (the shell that exported BOT_TOKEN, our own bot). */
@@ -128,7 +141,7 @@ function toInfo(pid: string | undefined, ppid: string | undefined, command: stri
   const pp = Number(ppid);
   if (!pid || !Number.isInteger(p) || !Number.isInteger(pp)) return [];
   // The command line arrives as one string here; whitespace splitting is enough to search and show it.
-  return [{ pid: p, ppid: pp, args: command.trim().split(/\s+/).filter(Boolean), env: undefined }];
+  return [{ pid: p, ppid: pp, args: command.trim().split(/\s+/).filter(Boolean), environ: undefined }];
 }
 
 async function readProcfs(): Promise<ProcInfo[]> {
@@ -144,7 +157,7 @@ async function readProcfs(): Promise<ProcInfo[]> {
         pid,
         ppid: Number.isInteger(ppid) ? ppid : 0,
         args: (cmdline ?? '').split('\0').filter(Boolean),
-        env: environ === undefined ? undefined : environ.split('\0').filter(Boolean),
+        environ,
       };
     });
   return infos.filter((i): i is ProcInfo => i !== undefined);
