@@ -1,8 +1,9 @@
 // The botwarden side of each benchmark: the built CLI (dist/bin/botwarden.js), detection of `run`, its /status.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCmd, startProc, type Proc } from './proc.js';
+import { shebangNodeFlags } from '../../src/util/shebang.js';
 
 /** Repository root (bench/lib → ../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -96,11 +97,5 @@ export function startBotwardenRun(o: RunOptions): BotwardenRun {
 
 /** Node flags the installed `botwarden` command runs with (its `#!/usr/bin/env -S node …` line), so the benchmarks measure that. */
 export function shebangFlags(): string[] {
-  try {
-    const first = readFileSync(BOTWARDEN_BIN, 'utf8').split('\n', 1)[0] ?? '';
-    const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
-    return m?.[1] ? m[1].trim().split(/\s+/) : [];
-  } catch {
-    return [];
-  }
+  return shebangNodeFlags(BOTWARDEN_BIN);
 }

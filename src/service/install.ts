@@ -7,6 +7,7 @@ import { botIdOf } from '../util/redact.js';
 import { launchdInstallCommands, launchdLabel, launchdUninstallCommands, renderLaunchdPlist, renderTokenFile } from './launchd.js';
 import { SECRET_FILE_TAG, WRITTEN_BY_MARKER, type ServicePlatform, type ServiceSpec } from './spec.js';
 import { renderEnvFile, renderSystemdUnit, systemdInstallCommands, systemdUninstallCommands } from './systemd.js';
+import { shebangNodeFlags } from '../util/shebang.js';
 import { renderWindowsTokenFile, renderWindowsWrapper, windowsInstallCommands, windowsUninstallCommands } from './windows.js';
 
 /** Options of `service install`, as the CLI collected them. */
@@ -259,10 +260,14 @@ export async function uninstallService(input: ServiceUninstallInput): Promise<Un
   return { removed, nextCommands };
 }
 
-/** The botwarden script to put in the definition, and the node arguments it needs (tsx when it is TypeScript). */
+/**
+ * The botwarden script to put in the definition, and the node arguments it needs: its shebang's V8 flags (the service
+ * starts `node <script>`, so the shebang line is not read) and tsx when it is TypeScript.
+ */
 function resolveBin(explicit: string | undefined): { bin: string; nodeArgs: string[] } {
   const bin = resolve(explicit ?? process.argv[1] ?? new URL('../bin/botwarden.js', import.meta.url).pathname);
-  if (!bin.endsWith('.ts')) return { bin, nodeArgs: [] };
+  const flags = shebangNodeFlags(bin);
+  if (!bin.endsWith('.ts')) return { bin, nodeArgs: flags };
   // Running from source (development): tsx must be found from any working directory, so import it by path.
   let tsx = 'tsx';
   try {
@@ -270,7 +275,7 @@ function resolveBin(explicit: string | undefined): { bin: string; nodeArgs: stri
   } catch {
     // keep the bare name; works when the service's working directory has tsx installed
   }
-  return { bin, nodeArgs: ['--import', tsx] };
+  return { bin, nodeArgs: [...flags, '--import', tsx] };
 }
 
 function safeUserName(): string | undefined {

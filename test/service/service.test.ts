@@ -51,6 +51,7 @@ test('CLI: service install --dry-run prints a unit whose ExecStart runs `botward
   const out = p.stdout();
   const execStart = /^ExecStart=(.*)$/m.exec(out)?.[1] ?? '';
   assert.match(execStart, new RegExp(`^${process.execPath.replace(/[/.]/g, '\\$&')} `), 'absolute node first');
+  assert.match(execStart, / --max-semi-space-size=1 --gc-memory-reducer-start-delay-ms=2000 /, "the executable's shebang flags (node <script> skips the shebang)");
   assert.match(execStart, /\/src\/bin\/botwarden\.ts run --lease redis:\/\/127\.0\.0\.1:6379 --stop-timeout 20000 --takeover -- python3 "my bot\.py" --name "x y"$/);
   assert.doesNotMatch(execStart, /token/i, 'the token is never on the command line');
   assert.match(out, /^EnvironmentFile=.*botwarden-123456789\.env$/m);
