@@ -306,6 +306,7 @@ export class Elector implements LeaderView {
       }
       this.term = t;
       this.lastHolder = res.record;
+      this.dropWatch();
       this.armDeadline(t);
       const before = this.guard?.beforeLeading;
       if (!before) {
@@ -391,6 +392,13 @@ export class Elector implements LeaderView {
     }, Math.max(0, Math.ceil(t.deadline - monotonicMs())));
   }
 
+  /** A leader needs no release notices (only a standby waits for one): stop watching; standbyTick watches again. */
+  private dropWatch(): void {
+    const unwatch = this.unwatch;
+    this.unwatch = undefined;
+    if (unwatch) void Promise.resolve().then(unwatch).catch(() => undefined);
+  }
+
   private ensureWatch(): void {
     if (this.unwatch || this.watching || this.state !== 'running') return;
     this.watching = this.backend
@@ -399,7 +407,7 @@ export class Elector implements LeaderView {
       })
       .then(
         async (unwatch) => {
-          if (this.state === 'running') this.unwatch = unwatch;
+          if (this.state === 'running' && !this.term) this.unwatch = unwatch;
           else await unwatch();
         },
         (err: unknown) => {
