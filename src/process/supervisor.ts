@@ -14,7 +14,7 @@ import {
   type RestartPolicyConfig,
   type RestartPolicyName,
 } from './restart-policy.js';
-import { spawnChild, type ChildHandle, type ExitInfo } from './spawn.js';
+import { prepareChild, spawnChild, type ChildHandle, type ExitInfo, type PreparedChild } from './spawn.js';
 import { isAlive, stopTree, treeRss, type StopResult } from './tree.js';
 
 /** `starting` → `running` ⇄ `backoff`; ends in `stopped` or `crash-loop`; `fallback` runs the fallback command. */
@@ -92,6 +92,8 @@ interface Running {
 
 /** How long stop() waits for the bot's pipes to flush after the tree is gone, ms. */
 const OUTPUT_FLUSH_MS = 1_000;
+/** How long after a start the next one is prepared (see prepareSpare). */
+const SPARE_DELAY_MS = 200;
 
 /** Runs one bot command under a restart policy. One instance per leadership term; `stop()` ends it for good. */
 export class Supervisor {
@@ -118,6 +120,8 @@ export class Supervisor {
   private restartingChild: Running | null = null;
   private backoffTimer: NodeJS.Timeout | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
+  private spare: PreparedChild | undefined;
+  private spareTimer: NodeJS.Timeout | undefined;
   private spawning: Promise<unknown> | undefined;
   private readonly background = new Set<Promise<unknown>>();
   /** Output pumps of children whose pipes are still open (a leftover process may hold them after the bot exits). */
@@ -213,11 +217,17 @@ export class Supervisor {
   /** Spawn the main or fallback command; returns the failure when the OS refused to start it. */
   private async spawn(kind: Running['kind']): Promise<ExitInfo | undefined> {
     const command = kind === 'fallback' && this.fallbackCommand ? this.fallbackCommand : this.command;
-    const spawning = spawnChild({ command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
-    this.spawning = spawning;
-    const handle = await spawning;
-    this.spawning = undefined;
+    const spare = kind === 'main' ? this.spare : undefined;
+    this.spare = undefined;
+    let handle = spare?.start();
+    if (!handle) {
+      const spawning = spawnChild({ command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
+      this.spawning = spawning;
+      handle = await spawning;
+      this.spawning = undefined;
+    }
     if (handle.pid === null) return handle.exited;
+    if (kind === 'main') this.prepareSpare();
     const running: Running = {
       handle: handle as ChildHandle & { pid: number },
       kind,
@@ -240,6 +250,27 @@ export class Supervisor {
       () => undefined,
     );
     return undefined;
+  }
+
+  /**
+   * Keep the next start of the bot ready (spawn.prepareChild): a crash's restart then skips forking botwarden. Made
+   * shortly after a start, so it does not compete with the bot's own start-up; never on Windows.
+   */
+  private prepareSpare(): void {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined;
+      if (this.stopRequested || this.spare || this.state === 'crash-loop') return;
+      this.spare = prepareChild({ command: this.command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
+    }, SPARE_DELAY_MS);
+    this.spareTimer.unref();
+  }
+
+  private discardSpare(): void {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
+    this.spare?.discard();
+    this.spare = undefined;
   }
 
   private onExit(running: Running, exit: ExitInfo): void {
@@ -268,6 +299,7 @@ export class Supervisor {
     const ran = `after ${Math.round(uptimeMs)} ms`;
     switch (decision.action) {
       case 'stop':
+        this.discardSpare();
         this.logger.info(`${what} ${describeExit(exit)} ${ran}; not restarting: ${decision.reason}`);
         this.stopMemoryCheck();
         this.setState('stopped');
@@ -289,6 +321,7 @@ export class Supervisor {
         }
         return;
       case 'crash-loop':
+        this.discardSpare();
         if (kind === 'main' && this.fallbackCommand) {
           const message = `${decision.message}; starting the fallback command instead`;
           this.logger.error(message);
@@ -343,6 +376,7 @@ export class Supervisor {
 
   private async doStop(reason: string, force: boolean): Promise<StopResult> {
     this.stopRequested = true;
+    this.discardSpare();
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = undefined;
     this.stopMemoryCheck();

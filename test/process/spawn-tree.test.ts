@@ -1,11 +1,11 @@
 // spawnChild and the process tree: refusals with clear messages, own process group, stopTree of grandchildren
 // (also setsid ones), SIGKILL after the grace period, timings, tree memory, Windows command resolution.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { liveChildGroups, quoteCmdArgument, resolveWindowsCommand, spawnChild } from '../../src/process/spawn.js';
+import { liveChildGroups, prepareChild, quoteCmdArgument, resolveWindowsCommand, spawnChild } from '../../src/process/spawn.js';
 import { isAlive, listDescendants, stopTree, treeRss } from '../../src/process/tree.js';
 import { Reaper, collect, fixture, nodeFixture, until } from './helpers.js';
 
@@ -70,6 +70,34 @@ test('children die with botwarden: process.exit and an uncaught exception both S
     reaper.pid(child);
     await parent.exited;
     await until(`the child of a parent that ended by ${how} to be gone`, () => !isAlive(child), 2_000);
+  }
+});
+
+test('prepareChild: nothing runs before start(); start() runs the command in the same pid; discard() runs nothing', { skip: !posix }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bw-prepared-'));
+  try {
+    const ran = path.join(dir, 'ran');
+    const command = ['sh', '-c', `echo "$$ $X" > ${ran}`];
+    const p = prepareChild({ command, env: { ...process.env, X: 'env-passed' } });
+    assert.ok(p, 'prepared on POSIX');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.throws(() => readFileSync(ran), 'nothing ran before start()');
+    const h = p.start();
+    assert.ok(h && h.pid !== null);
+    assert.equal(p.start(), undefined, 'start() once');
+    assert.deepEqual(await h.exited, { code: 0, signal: null, reason: 'exited' });
+    assert.equal(readFileSync(ran, 'utf8').trim(), `${h.pid} env-passed`);
+    const unused = path.join(dir, 'unused');
+    const q = prepareChild({ command: ['sh', '-c', `touch ${unused}`], env: process.env });
+    assert.ok(q);
+    await new Promise((r) => setTimeout(r, 100));
+    q.discard();
+    q.discard();
+    assert.equal(q.start(), undefined, 'no start after discard');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.throws(() => readFileSync(unused), 'a discarded process never runs the command');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -97,6 +97,38 @@ test('crash → respawn is immediate (measured on a node bot and on an sh bot)',
   for (const r of report) console.log(`# ${r}`);
 });
 
+/** Our children (Linux /proc) whose command line holds `needle`. */
+function childrenWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+test('a crash restarts into the prepared process: its pid, the bot not run before; stop leaves none behind', { skip: process.platform !== 'linux' }, async () => {
+  const marks = path.join(tmp, 'prepared-marks.txt');
+  const { sup, spawns } = make({ command: ['sh', '-c', `echo "$$" >> ${marks}; sleep 0.6; exit 1`], policyConfig: { minUptimeMs: 0 } });
+  await sup.start();
+  await until('a prepared process', () => childrenWith('read -r _').length === 1, 5_000);
+  const prepared = childrenWith('read -r _')[0] as number;
+  assert.equal(readFileSync(marks, 'utf8').trim().split('\n').length, 1, 'the prepared process ran nothing of the bot');
+  await until('the restart', () => spawns.length >= 2, 5_000);
+  assert.equal(spawns[1]?.pid, prepared, 'the restart is the prepared process, exec-ed into the bot');
+  await until('the restarted bot ran', () => readFileSync(marks, 'utf8').trim().split('\n').length === 2, 2_000);
+  assert.equal(readFileSync(marks, 'utf8').trim().split('\n')[1], String(prepared));
+  await until('the next prepared process', () => childrenWith('read -r _').length === 1, 5_000);
+  await sup.stop('test over');
+  await until('no prepared process left after stop', () => childrenWith('read -r _').length === 0, 2_000);
+});
+
 test('default policy: the first restart after a crash is immediate, the next ones back off', async () => {
   const { sup, spawns, exits } = make({ command: ['sh', '-c', 'exit 3'] });
   await sup.start();
