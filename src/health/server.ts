@@ -46,7 +46,32 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   };
 }
 
+/** Names a loopback-bound server answers to; a browser sends one of these only when the page really came from here. */
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** True for the default loopback binding (where the Host check applies); a server bound wider serves any name. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The hostname in a Host header is a loopback name (or absent: not a browser). A page on another site that re-points
+ * its own DNS name at 127.0.0.1 (DNS rebinding) sends its own name here, so it cannot read /status or /metrics.
+ */
+export function hostHeaderAllowed(header: string | undefined): boolean {
+  if (header === undefined || header === '') return true;
+  const name = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : (header.split(':')[0] ?? '');
+  return isLoopbackHost(name.toLowerCase());
+}
+
 async function handle(opts: HealthServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (isLoopbackHost(opts.host ?? '127.0.0.1') && !hostHeaderAllowed(req.headers.host)) {
+    sendJson(res, 403, {
+      ok: false,
+      error: `forbidden: Host ${JSON.stringify(String(req.headers.host).slice(0, 100))} is not a loopback name; this server answers to 127.0.0.1, localhost and [::1] (bind it elsewhere with --health-host to serve other names)`,
+    });
+    return;
+  }
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   if (method === 'POST' && url.pathname === '/control/stop') {
