@@ -133,7 +133,8 @@ const PREPARED_SCRIPT = 'IFS= read -r _ || exit 0; exec "$0" "$@" </dev/null';
  * after start(), not as a spawn failure.
  */
 export function prepareChild(opts: SpawnOptions): PreparedChild | undefined {
-  if (isWindows || (opts.stdin ?? 'ignore') !== 'ignore' || opts.command.length === 0) return undefined;
+  // A command named like an option (`-x`) would be read as an option of `exec` by some shells: start it normally.
+  if (isWindows || (opts.stdin ?? 'ignore') !== 'ignore' || opts.command.length === 0 || (opts.command[0] ?? '-').startsWith('-')) return undefined;
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', PREPARED_SCRIPT, ...opts.command], {
