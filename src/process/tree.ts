@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { readProcFile, tryReadProcFile } from '../util/procfs.js';
+import { isProcessAlive } from '../util/process-identity.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
 
@@ -124,12 +125,7 @@ export async function treeRss(pid: number): Promise<number> {
 
 /** Whether `pid` is a live process (a zombie counts as gone on Linux). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return isLinux ? !isZombieSync(pid) : true;
+  return isProcessAlive(pid);
 }
 
 // --- helpers -------------------------------------------------------------------------------------------------
@@ -192,16 +188,6 @@ function parseStat(text: string): StatFields | undefined {
   const pgrp = Number(f[2]);
   if (!f[0] || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return undefined;
   return { state: f[0], ppid, pgrp };
-}
-
-function isZombieSync(pid: number): boolean {
-  try {
-    // Synchronous on purpose: the 10 ms poll loop reads one small file per pid.
-    const state = parseStat(readProcFile(`/proc/${pid}/stat`))?.state;
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
 }
 
 function rssLinux(pid: number): number {

@@ -4,6 +4,7 @@ import { readProcFile } from './procfs.js';
 
 /** How long the `ps` / PowerShell fallbacks may take before we give up (ms). */
 const COMMAND_TIMEOUT_MS = 5_000;
+const isLinux = process.platform === 'linux' || process.platform === 'android';
 
 /**
  * The start time of process `pid` as an opaque string that differs between two processes that had the same pid,
@@ -62,15 +63,30 @@ export function parseProcStatStartTime(stat: string): string | null {
   return start !== undefined && /^\d+$/.test(start) ? start : null;
 }
 
-/** True when a process with this pid exists (signal 0; EPERM means it exists but belongs to someone else). */
+/**
+ * True when a process with this pid is running: it exists (signal 0; EPERM means it exists but belongs to someone
+ * else) and, on Linux, is not a zombie (exited, waiting for its parent to reap it: it will never run again).
+ */
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !(isLinux && isZombie(pid));
+}
+
+/** Linux: the process is a zombie, or its /proc entry vanished meanwhile. */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readProcFile(`/proc/${pid}/stat`);
+  } catch {
+    return true;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 /**

@@ -67,3 +67,31 @@ test('a process whose name holds spaces and parentheses (Linux)', { skip: proces
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an unreaped zombie counts as gone: a dead holder whose parent never reaps it does not block a takeover', { skip: process.platform !== 'linux' && 'zombie state is read from /proc' }, async () => {
+  // `sleep 5` (exec-ed by sh) is the parent of the background `sleep 0.05` and never reaps it: a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & exec sleep 5'], { stdio: 'ignore' });
+  try {
+    let zombie: number | undefined;
+    let start: string | null = null;
+    for (let i = 0; i < 100 && zombie === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const kids = (await readFile(`/proc/${parent.pid!}/task/${parent.pid!}/children`, 'utf8').catch(() => '')).trim();
+      for (const k of kids.split(' ').filter(Boolean)) {
+        const stat = await readFile(`/proc/${k}/stat`, 'utf8').catch(() => '');
+        if (/\) Z /.test(stat)) {
+          zombie = Number(k);
+          start = parseProcStatStartTime(stat);
+        }
+      }
+    }
+    assert.ok(zombie !== undefined, 'a zombie appeared');
+    assert.doesNotThrow(() => process.kill(zombie as number, 0), 'the pid still exists (a zombie, not gone)');
+    assert.equal(isProcessAlive(zombie), false);
+    assert.equal(await isSameProcess(zombie, start), false);
+  } finally {
+    const exited = new Promise((r) => parent.once('exit', r));
+    parent.kill('SIGKILL');
+    await exited;
+  }
+});
