@@ -218,7 +218,7 @@ export class Supervisor {
   private async spawn(kind: Running['kind']): Promise<ExitInfo | undefined> {
     const command = kind === 'fallback' && this.fallbackCommand ? this.fallbackCommand : this.command;
     const spare = kind === 'main' ? this.spare : undefined;
-    this.spare = undefined;
+    if (spare) this.spare = undefined;
     let handle = spare?.start();
     if (!handle) {
       const spawning = spawnChild({ command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
