@@ -5,11 +5,11 @@
 // paths such as the gateway are optimized as usual after that. The baseline compiler stays off (RUN_STEADY_V8_FLAGS).
 import v8 from 'node:v8';
 
-/** V8's defaults of the flags changed here, by V8 major.minor; on another V8 nothing is changed (they may differ). */
 interface TierDefaults {
   interruptBudget: number;
   earlyOptBytes: number;
 }
+/** V8's defaults of the flags changed here, by V8 major.minor; on another V8 nothing is changed (they may differ). */
 const DEFAULTS: Readonly<Record<string, TierDefaults>> = {
   '11.3': { interruptBudget: 67_584, earlyOptBytes: 81 },
 };
