@@ -85,7 +85,12 @@ export async function launchSupervisord(bots: readonly BotSpec[]): Promise<Launc
 }
 
 /** Options for botwarden runs (beyond token/api root/state dir, which are made per bot). */
-export type BotwardenOptions = Omit<RunOptions, 'token' | 'apiRoot' | 'stateDir' | 'command' | 'env'>;
+export type BotwardenOptions = Omit<RunOptions, 'token' | 'apiRoot' | 'stateDir' | 'command' | 'env'> & {
+  /** Where botwarden reaches the Bot API (default: the emulator), e.g. an HTTPS front for it. */
+  apiRoot?: string;
+  /** Extra environment for botwarden (and so its bots), e.g. NODE_EXTRA_CA_CERTS. */
+  env?: Record<string, string>;
+};
 
 /** One `botwarden run` per bot (botwarden supervises one bot per instance), each with its emulator bot and state dir. */
 export async function launchBotwarden(
@@ -98,7 +103,7 @@ export async function launchBotwarden(
   try {
     for (const b of bots) {
       const bot = await emu.createBot(`${b.name.replace(/[^a-z0-9_]/gi, '_')}_bot`);
-      runs.push(startBotwardenRun({ ...o, token: bot.token, apiRoot: emu.url, stateDir: stateDirOf(b.name), command: b.command, env: b.env }));
+      runs.push(startBotwardenRun({ ...o, token: bot.token, apiRoot: o.apiRoot ?? emu.url, stateDir: stateDirOf(b.name), command: b.command, env: { ...b.env, ...o.env } }));
     }
   } catch (err) {
     await Promise.all(runs.map((r) => r.proc.stop(3000)));

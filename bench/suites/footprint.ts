@@ -4,13 +4,14 @@ import { Pm2Peer } from '../peers/pm2.js';
 import { hasRun, RUN_NA } from '../lib/botwarden.js';
 import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
 import { delay } from '../lib/proc.js';
+import { startTlsProxy, tlsProxyMissing, type TlsProxy } from '../lib/tls-proxy.js';
 import { sampleFootprint, type Footprint } from '../lib/sample.js';
 import { botPids, fixtureBot, launchBare, launchBotwarden, launchPm2, launchSupervisord, type BotSpec, type Launched } from '../lib/subjects.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
 import { naCell, type BenchTable, type Cell } from '../lib/table.js';
 import { FIXTURES, goal, waitForEvents } from './common.js';
 
-const SUBJECTS = ['botwarden', 'pm2 daemon', 'supervisord', 'bare node idle bot (runtime floor)'] as const;
+const SUBJECTS = ['botwarden', 'botwarden, HTTPS Bot API', 'pm2 daemon', 'supervisord', 'bare node idle bot (runtime floor)'] as const;
 type Subject = (typeof SUBJECTS)[number];
 const SETTLE_MS = 2000;
 
@@ -28,9 +29,9 @@ export const footprintSuite: Suite = {
         for (const n of [1, 10]) {
           if (ctx.signal.aborted) break;
           const key = `${subject}|${n}`;
-          if (subject.startsWith('bare') && n === 10) continue;
-          if (subject === 'botwarden') {
-            const why = (await hasRun()) ? await emulatorMissing() : RUN_NA;
+          if ((subject.startsWith('bare') || subject === 'botwarden, HTTPS Bot API') && n === 10) continue;
+          if (subject.startsWith('botwarden')) {
+            const why = (await hasRun()) ? ((await emulatorMissing()) ?? (subject === 'botwarden' ? undefined : await tlsProxyMissing())) : RUN_NA;
             if (why) {
               results.set(key, why);
               continue;
@@ -54,8 +55,13 @@ async function measure(ctx: SuiteContext, subject: Subject, n: number, windowMs:
   const bots: BotSpec[] = Array.from({ length: n }, (_, i) => fixtureBot(FIXTURES, 'idle.mjs', dir, `idle${i}`));
   let launched: Launched | undefined;
   let pm2: Pm2Peer | undefined;
+  let tls: TlsProxy | undefined;
   try {
     if (subject === 'botwarden') launched = await launchBotwarden(emu as BenchEmulator, bots, (name) => path.join(dir, `state-${name}`));
+    else if (subject === 'botwarden, HTTPS Bot API') {
+      tls = await startTlsProxy((emu as BenchEmulator).url);
+      launched = await launchBotwarden(emu as BenchEmulator, bots, (name) => path.join(dir, `state-${name}`), { apiRoot: tls.url, env: { NODE_EXTRA_CA_CERTS: tls.caFile } });
+    }
     else if (subject === 'pm2 daemon') {
       pm2 = await Pm2Peer.start();
       launched = await launchPm2(pm2, bots);
@@ -71,6 +77,7 @@ async function measure(ctx: SuiteContext, subject: Subject, n: number, windowMs:
   } finally {
     await launched?.close();
     await pm2?.close();
+    await tls?.close();
     for (const pid of botPids(bots)) ctx.track(pid);
   }
 }
@@ -98,6 +105,7 @@ function footprintTable(results: Map<string, Footprint | string>, windowMs: numb
     cells,
     goals: [{ text: 'botwarden ≤ 50 MB RSS with one bot', met: goal(bw, (v) => v <= 50) }],
     notes: [
+      'The HTTPS row reaches the emulator through a local TLS front (self-signed certificate, trusted via NODE_EXTRA_CA_CERTS), as botwarden reaches api.telegram.org in production: node:https, OpenSSL and the CA store are loaded.',
       'Only the supervisor\'s own processes are counted, not the bots: PM2\'s God daemon, supervisord, and botwarden — one `botwarden run` per bot (each bot has its own token), so its 10-bot figure is the sum of 10 processes.',
       `Sampled every 500 ms after a ${SETTLE_MS / 1000} s settle; CPU is % of one core. PM2's worker loop runs every 30 s, so a short window may miss it.`,
     ],
