@@ -1,5 +1,5 @@
 // Forward one bot request upstream as a stream (body in, answer out), without hop-by-hop headers; the bot's abort aborts upstream.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
 import { networkReason } from '../telegram/http-pool.js';
@@ -12,24 +12,6 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers',
   'transfer-encoding', 'upgrade', 'host', 'expect', 'http2-settings',
 ]);
-
-type HeaderBag = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
-
-/** Copy `headers` (the parsed object form) without hop-by-hop ones (and those the `connection` header names). */
-export function endToEndHeaders(headers: HeaderBag): Record<string, string | string[]> {
-  const named = headers.connection;
-  let extra: Set<string> | undefined;
-  if (named !== undefined) {
-    extra = new Set((Array.isArray(named) ? named.join(',') : named).split(',').map((s) => s.trim().toLowerCase()));
-  }
-  const out: Record<string, string | string[]> = {};
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined || HOP_BY_HOP.has(k) || extra?.has(k)) continue;
-    out[k] = v;
-  }
-  return out;
-}
 
 /** Lower-case header names, remembered (names repeat from call to call; bounded so odd names cannot grow it). */
 const lowerNames = new Map<string, string>();
