@@ -1,7 +1,7 @@
 // Local processes that hold this bot's token (environment or command line): candidates for a 409 Conflict.
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { tryReadProcFile } from '../util/procfs.js';
+import { procStatFields, tryReadProcFile } from '../util/procfs.js';
 import { redactKnown } from '../util/redact.js';
 
 /** A process found holding the token. */
@@ -152,7 +152,7 @@ async function readProcfs(): Promise<ProcInfo[]> {
       const cmdline = read(`/proc/${n}/cmdline`);
       const environ = read(`/proc/${n}/environ`);
       if (stat === undefined) return undefined;
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(procStatFields(stat)?.[1]);
       return {
         pid,
         ppid: Number.isInteger(ppid) ? ppid : 0,

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { readProcFile, tryReadProcFile } from '../util/procfs.js';
+import { isDeadState, procStatFields, readProcFile, tryReadProcFile } from '../util/procfs.js';
 import { isProcessAlive } from '../util/process-identity.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
@@ -168,7 +168,7 @@ function liveGroupMembers(pgid: number): number[] | undefined {
     const text = tryReadProcFile(`/proc/${name}/stat`);
     if (text === undefined) continue;
     const stat = parseStat(text);
-    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(name));
+    if (stat && stat.pgrp === pgid && !isDeadState(stat.state)) out.push(Number(name));
   }
   return out;
 }
@@ -179,11 +179,10 @@ interface StatFields {
   pgrp: number;
 }
 
-/** Parse `/proc/<pid>/stat`: `pid (comm) state ppid pgrp …`; comm may hold spaces and ')' so split after the last ')'. */
+/** Parse `/proc/<pid>/stat`: `pid (comm) state ppid pgrp …` (see procStatFields). */
 function parseStat(text: string): StatFields | undefined {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const f = text.slice(close + 2).split(' ');
+  const f = procStatFields(text);
+  if (!f) return undefined;
   const ppid = Number(f[1]);
   const pgrp = Number(f[2]);
   if (!f[0] || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return undefined;

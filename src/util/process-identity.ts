@@ -1,6 +1,6 @@
 // Process identity that survives pid reuse: a pid plus the process's start time (Linux /proc, macOS ps, Windows PowerShell).
 import { execFile } from 'node:child_process';
-import { readProcFile } from './procfs.js';
+import { isDeadState, procStatFields, readProcFile } from './procfs.js';
 
 /** How long the `ps` / PowerShell fallbacks may take before we give up (ms). */
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -55,11 +55,7 @@ async function spawnedStartTime(pid: number): Promise<string | null> {
  * contain spaces and parentheses, so the fields are counted from the LAST `)`. Null when the line is malformed.
  */
 export function parseProcStatStartTime(stat: string): string | null {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  // After ") " come fields 3 (state), 4 (ppid), … so field 22 is index 19.
-  const fields = stat.slice(close + 1).trim().split(/\s+/);
-  const start = fields[19];
+  const start = procStatFields(stat)?.[19];
   return start !== undefined && /^\d+$/.test(start) ? start : null;
 }
 
@@ -85,8 +81,7 @@ function isZombie(pid: number): boolean {
   } catch {
     return true;
   }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
+  return isDeadState(procStatFields(stat)?.[0]);
 }
 
 /**

@@ -38,3 +38,18 @@ export function tryReadProcFile(file: string, encoding: 'utf8' | 'latin1' = 'utf
   }
 }
 
+
+/**
+ * The fields of a `/proc/<pid>/stat` line after the command name: `[state, ppid, pgrp, …]` (proc(5) field 3 is index
+ * 0, field 22 `starttime` is index 19). The name is in parentheses and may itself hold spaces and parentheses, so the
+ * fields are counted from the LAST `)`. Undefined when the line has none.
+ */
+export function procStatFields(stat: string): string[] | undefined {
+  const close = stat.lastIndexOf(')');
+  return close < 0 ? undefined : stat.slice(close + 1).trim().split(/\s+/);
+}
+
+/** A process state (`procStatFields(…)[0]`) of a process that will never run again: zombie or dead. */
+export function isDeadState(state: string | undefined): boolean {
+  return state === 'Z' || state === 'X';
+}

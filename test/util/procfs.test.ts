@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readProcFile, tryReadProcFile } from '../../src/util/procfs.js';
+import { isDeadState, procStatFields, readProcFile, tryReadProcFile } from '../../src/util/procfs.js';
 
 const linux = process.platform === 'linux';
 
@@ -31,4 +31,12 @@ test('a file larger than the kept buffer is read whole, and a small one after it
 test('a missing file throws ENOENT from readProcFile and gives undefined from tryReadProcFile', () => {
   assert.throws(() => readProcFile('/proc/0/does-not-exist'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   assert.equal(tryReadProcFile('/proc/0/does-not-exist'), undefined);
+});
+
+test('procStatFields counts from the last ")" (a command name with spaces and parentheses); isDeadState: Z and X', () => {
+  assert.deepEqual(procStatFields('123 (a b) (c) d) S 1 77 9\n')?.slice(0, 3), ['S', '1', '77']);
+  assert.deepEqual(procStatFields('123 ()) Z 4 5')?.slice(0, 2), ['Z', '4']);
+  assert.equal(procStatFields('garbage'), undefined);
+  assert.ok(isDeadState('Z') && isDeadState('X'));
+  assert.ok(!isDeadState('S') && !isDeadState('R') && !isDeadState(undefined));
 });
