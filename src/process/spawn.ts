@@ -99,16 +99,20 @@ export async function spawnChild(opts: SpawnOptions): Promise<ChildHandle> {
 
   const pid = child.pid;
   const pgid = isWindows ? null : pid;
-  if (pgid !== null) registerGroup(pgid);
   // Errors after a successful spawn (e.g. a failed kill) carry nothing for us: the exit event says how it ended.
   child.on('error', () => undefined);
-  const exited = new Promise<ExitInfo>((resolve) => {
+  return { pid, startedAt, exited: trackExit(child, pgid), stdout: child.stdout, stderr: child.stderr, pgid };
+}
+
+/** How `child` ends; its process group (POSIX) is killed with botwarden until then (see registerGroup). */
+function trackExit(child: ChildProcess, pgid: number | null): Promise<ExitInfo> {
+  if (pgid !== null) registerGroup(pgid);
+  return new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
       if (pgid !== null) forgetGroup(pgid);
       resolve(signal ? { code: null, signal, reason: 'signalled' } : { code, signal: null, reason: 'exited' });
     });
   });
-  return { pid, startedAt, exited, stdout: child.stdout, stderr: child.stderr, pgid };
 }
 
 /**
@@ -151,14 +155,8 @@ export function prepareChild(opts: SpawnOptions): PreparedChild | undefined {
   child.stdin?.on('error', () => undefined);
   let gone = false;
   let used = false;
-  const exitInfo = new Promise<ExitInfo>((resolve) => {
-    child.once('exit', (code, signal) => {
-      gone = true;
-      if (child.pid !== undefined) forgetGroup(child.pid);
-      resolve(signal ? { code: null, signal, reason: 'signalled' } : { code, signal: null, reason: 'exited' });
-    });
-  });
-  if (child.pid !== undefined) registerGroup(child.pid);
+  child.once('exit', () => (gone = true));
+  const exitInfo = trackExit(child, child.pid ?? null);
   return {
     start: () => {
       if (used || gone || child.pid === undefined || !child.stdin || child.stdin.destroyed) return undefined;

@@ -14,7 +14,7 @@ import {
   type RestartPolicyConfig,
   type RestartPolicyName,
 } from './restart-policy.js';
-import { prepareChild, spawnChild, type ChildHandle, type ExitInfo, type PreparedChild } from './spawn.js';
+import { prepareChild, spawnChild, type ChildHandle, type ExitInfo, type PreparedChild, type SpawnOptions } from './spawn.js';
 import { isAlive, stopTree, treeRss, type StopResult } from './tree.js';
 
 /** `starting` → `running` ⇄ `backoff`; ends in `stopped` or `crash-loop`; `fallback` runs the fallback command. */
@@ -221,7 +221,7 @@ export class Supervisor {
     if (spare) this.spare = undefined;
     let handle = spare?.start();
     if (!handle) {
-      const spawning = spawnChild({ command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
+      const spawning = spawnChild(this.spawnOptions(command));
       this.spawning = spawning;
       handle = await spawning;
       this.spawning = undefined;
@@ -261,9 +261,13 @@ export class Supervisor {
     this.spareTimer = setTimeout(() => {
       this.spareTimer = undefined;
       if (this.stopRequested || this.spare || this.state === 'crash-loop') return;
-      this.spare = prepareChild({ command: this.command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) });
+      this.spare = prepareChild(this.spawnOptions(this.command));
     }, SPARE_DELAY_MS);
     this.spareTimer.unref();
+  }
+
+  private spawnOptions(command: readonly string[]): SpawnOptions {
+    return { command, env: this.opts.env, ...(this.opts.cwd === undefined ? {} : { cwd: this.opts.cwd }) };
   }
 
   private discardSpare(): void {
