@@ -1,9 +1,9 @@
-// commander, loaded with require(): importing a CommonJS package from an ES module makes Node start its CommonJS
-// export lexer (~1 MB that a long-running `botwarden run` would carry for nothing). Every CLI module takes it from here.
-import { createRequire } from 'node:module';
+// commander, loaded through require (util/lazy-require.ts: no CommonJS lexer in a long-running `botwarden run`).
+// Every CLI module takes it from here.
 import type * as CommanderTypes from 'commander';
+import { lazyRequire } from '../util/lazy-require.js';
 
-const commander = createRequire(import.meta.url)('commander') as typeof CommanderTypes;
+const commander = lazyRequire('commander') as typeof CommanderTypes;
 
 export const { Command, CommanderError, InvalidArgumentError, Option } = commander;
 export type Command = CommanderTypes.Command;

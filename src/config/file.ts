@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { parse as ParseDotenv } from 'dotenv';
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../util/lazy-require.js';
 import { BotwardenError } from '../errors.js';
 
 /** Config file names looked up in the working directory, in this order. */
@@ -59,12 +59,12 @@ export function readDotenv(dir: string): Record<string, string> {
   }
 }
 
-/** dotenv is loaded (with require: a CommonJS module imported from ESM costs ~1 MB of lexer) only when a .env exists. */
+/** dotenv is loaded only when a .env exists. */
 function parseDotenv(src: Buffer): Record<string, string> {
-  return (createRequire(import.meta.url)('dotenv') as { parse: typeof ParseDotenv }).parse(src);
+  return (lazyRequire('dotenv') as { parse: typeof ParseDotenv }).parse(src);
 }
 
 /** YAML is parsed by `yaml`, loaded only when a YAML config file exists. */
 function parseYaml(text: string): unknown {
-  return (createRequire(import.meta.url)('yaml') as { parse(t: string): unknown }).parse(text);
+  return (lazyRequire('yaml') as { parse(t: string): unknown }).parse(text);
 }

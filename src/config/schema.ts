@@ -1,7 +1,7 @@
 // The config file's keys (everything `run` takes), validated with messages that name the key.
-import { createRequire } from 'node:module';
 import type { z as Z } from 'zod';
 import { BotwardenError } from '../errors.js';
+import { lazyRequire } from '../util/lazy-require.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 /** Builds the schema of `botwarden.config.{json,yaml}` (keys mean what the `run` options of the same name mean). */
@@ -40,7 +40,7 @@ function buildSchema(z: typeof Z) {
 let schema: ReturnType<typeof buildSchema> | undefined;
 /** The schema, built on first use: zod is loaded only when a config file exists (it costs memory a daemon keeps). */
 export function configFileSchema(): ReturnType<typeof buildSchema> {
-  return (schema ??= buildSchema((createRequire(import.meta.url)('zod') as { z: typeof Z }).z));
+  return (schema ??= buildSchema((lazyRequire('zod') as { z: typeof Z }).z));
 }
 
 export type ConfigFile = Z.infer<ReturnType<typeof buildSchema>>;

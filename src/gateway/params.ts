@@ -1,14 +1,13 @@
 // Reading Bot API parameters the way the server does: query string first, then a urlencoded, JSON or multipart body.
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import type zlib from 'node:zlib';
 import type busboy from 'busboy';
+import { lazyRequire } from '../util/lazy-require.js';
 
 // zlib and busboy are loaded on the first compressed or multipart body: most bots send JSON, and a `botwarden run`
 // that never needs them stays ~0.7 MB smaller.
-const requireLazy = createRequire(import.meta.url);
-const loadZlib = (): typeof zlib => requireLazy('node:zlib') as typeof zlib;
-const loadBusboy = (): typeof busboy => requireLazy('busboy') as typeof busboy;
+const loadZlib = (): typeof zlib => lazyRequire('node:zlib') as typeof zlib;
+const loadBusboy = (): typeof busboy => lazyRequire('busboy') as typeof busboy;
 
 /** Parameters by name; the first occurrence wins (query string before body). JSON non-string values stay parsed. */
 export type Params = Map<string, unknown>;

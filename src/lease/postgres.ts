@@ -5,7 +5,6 @@
 // and no standby can ever take over; a partitioned holder keeps it until TCP keepalive gives up (≈ 2 h by default).
 // A row with `expires_at` lets the standbys take over after the TTL no matter what the holder is doing, and the
 // holder's own monotonic deadline (elector.ts) makes it stop acting before that moment.
-import { createRequire } from 'node:module';
 import type PgTypes from 'pg';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
@@ -13,9 +12,10 @@ import { usageError } from '../errors.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
 import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
+import { lazyRequire } from '../util/lazy-require.js';
 
-// require(), not import: a CommonJS package imported from ESM starts Node's CommonJS export lexer (~1 MB RSS).
-const pg = createRequire(import.meta.url)('pg') as typeof PgTypes;
+// Loaded with this module (itself loaded only for a postgres:// lease), through require (util/lazy-require.ts).
+const pg = lazyRequire('pg') as typeof PgTypes;
 
 /** Options of the PostgreSQL lease. */
 export interface PostgresLeaseOptions {

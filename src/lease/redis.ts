@@ -1,15 +1,15 @@
 // Redis lease: one key per bot set by Lua scripts (acquire if absent, compare-and-renew, compare-and-delete + PUBLISH).
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Redis as RedisClient } from 'ioredis';
 import { silentLogger, type Logger } from '../log.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
 import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
+import { lazyRequire } from '../util/lazy-require.js';
 
+// Loaded with this module (itself loaded only for a redis:// lease), through require (util/lazy-require.ts).
+const { Redis } = lazyRequire('ioredis') as typeof import('ioredis');
 
-// require(), not import: a CommonJS package imported from ESM starts Node's CommonJS export lexer (~1 MB RSS).
-const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
 /** Options of the Redis lease. */
 export interface RedisLeaseOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */

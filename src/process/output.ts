@@ -2,8 +2,8 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createRequire } from 'node:module';
 import type { createStream as CreateStream, RotatingFileStream } from 'rotating-file-stream';
+import { lazyRequire } from '../util/lazy-require.js';
 import { redactSecrets } from '../util/redact.js';
 
 /** Where formatted lines go (botwarden's stdout by default). `write` returning false means "wait for drain". */
@@ -259,7 +259,7 @@ function openLogFile(opts: LogFileOptions): RotatingFileStream {
   const base = path.basename(opts.path);
   const interval = opts.interval ?? '1d';
   // Loaded only with --log-file: most runs stream to the terminal or a service manager's journal.
-  const { createStream } = createRequire(import.meta.url)('rotating-file-stream') as { createStream: typeof CreateStream };
+  const { createStream } = lazyRequire('rotating-file-stream') as { createStream: typeof CreateStream };
   return createStream((index: number | Date | null) => (index === null || index === undefined ? base : `${base}.${String(index)}`), {
     path: dir + path.sep,
     size: opts.size ?? '10M',

@@ -2,11 +2,11 @@
 // abort signal, and whole answers read into a Buffer. (Node's own HTTP client: no npm HTTP stack in memory.)
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type https from 'node:https';
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../util/lazy-require.js';
 
 /** node:https (TLS, crypto) is loaded only for an `https:` origin: a local Bot API server or the emulator is plain http. */
 function loadHttps(): typeof https {
-  return createRequire(import.meta.url)('node:https') as typeof https;
+  return lazyRequire('node:https') as typeof https;
 }
 
 /** Options for `HttpPool`. */

@@ -2,14 +2,14 @@
 // `botwarden run` talking plain HTTP to a local Bot API would carry for nothing). Random bytes come from the kernel's
 // CSPRNG (/dev/urandom, what OpenSSL seeds from); where that file does not exist (Windows) node:crypto is loaded.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { lazyRequire } from './lazy-require.js';
 import type nodeCrypto from 'node:crypto';
 
 let urandom: number | undefined | null;
 
 /** node:crypto, loaded on first need. */
 export function loadCrypto(): typeof nodeCrypto {
-  return createRequire(import.meta.url)('node:crypto') as typeof nodeCrypto;
+  return lazyRequire('node:crypto') as typeof nodeCrypto;
 }
 
 /** `n` cryptographically strong random bytes. */
