@@ -147,19 +147,19 @@ function toInfo(pid: string | undefined, ppid: string | undefined, command: stri
 async function readProcfs(): Promise<ProcInfo[]> {
   const names = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
   const infos = names.map((n): ProcInfo | undefined => {
-      const pid = Number(n);
-      const stat = read(`/proc/${n}/stat`);
-      const cmdline = read(`/proc/${n}/cmdline`);
-      const environ = read(`/proc/${n}/environ`);
-      if (stat === undefined) return undefined;
-      const ppid = Number(procStatFields(stat)?.[1]);
-      return {
-        pid,
-        ppid: Number.isInteger(ppid) ? ppid : 0,
-        args: (cmdline ?? '').split('\0').filter(Boolean),
-        environ,
-      };
-    });
+    const pid = Number(n);
+    const stat = read(`/proc/${n}/stat`);
+    const cmdline = read(`/proc/${n}/cmdline`);
+    const environ = read(`/proc/${n}/environ`);
+    if (stat === undefined) return undefined;
+    const ppid = Number(procStatFields(stat)?.[1]);
+    return {
+      pid,
+      ppid: Number.isInteger(ppid) ? ppid : 0,
+      args: (cmdline ?? '').split('\0').filter(Boolean),
+      environ,
+    };
+  });
   return infos.filter((i): i is ProcInfo => i !== undefined);
 }
 
