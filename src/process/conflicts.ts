@@ -149,9 +149,9 @@ async function readProcfs(): Promise<ProcInfo[]> {
   const infos = names.map((n): ProcInfo | undefined => {
     const pid = Number(n);
     const stat = read(`/proc/${n}/stat`);
+    if (stat === undefined) return undefined; // gone meanwhile: its other files are gone too
     const cmdline = read(`/proc/${n}/cmdline`);
     const environ = read(`/proc/${n}/environ`);
-    if (stat === undefined) return undefined;
     const ppid = Number(procStatFields(stat)?.[1]);
     return {
       pid,
