@@ -1,7 +1,6 @@
 // botwarden's own process on a registry: CPU, memory, file descriptors, event-loop lag, handles, V8 heap, GC — the
 // names, types and help texts of prom-client's default metrics, read when scraped. Background work, as in prom-client:
-// Node's native event-loop delay sampler (10 ms, from the first scrape on) and a GC performance observer, one of each
-// per process.
+// Node's native event-loop delay sampler (10 ms) and a GC performance observer, one of each per process.
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -172,24 +171,16 @@ function setByType(gauge: Gauge<'type'>, types: readonly string[]): void {
 /** Event-loop delay as sampled by Node (every 10 ms, in native code): one histogram per process, reset at each scrape (of any registry). */
 let loopDelay: IntervalHistogram | undefined;
 
-function startLoopDelay(): IntervalHistogram {
-  if (!loopDelay) {
-    loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
-  }
-  return loopDelay;
-}
-
 function registerEventLoopLag(prefix: string, registers: Registry[]): void {
+  loopDelay ??= monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const h = loopDelay;
   const lag = new Gauge({
     name: `${prefix}nodejs_eventloop_lag_seconds`,
     help: 'Lag of event loop in seconds.',
     registers,
     // The time a setImmediate takes to run now: what a callback queued at scrape time waits.
     collect: async () => {
-      // Started at the first scrape, not at start-up: the sampler wakes the process every 10 ms (~0.7 % of a core
-      // and 0.3 MB for an idle supervisor nobody watches). Its figures cover the time since the last scrape anyway.
-      const h = startLoopDelay();
       const t0 = process.hrtime.bigint();
       await new Promise<void>((resolve) => setImmediate(resolve));
       lag.set(Number(process.hrtime.bigint() - t0) / 1e9);
