@@ -6,5 +6,5 @@
 import { delayTierUp } from '../util/v8-tuning.js';
 
 if (process.argv[2] === 'run') delayTierUp();
-const { main } = await import('../cli/entry.js');
-void main(process.argv);
+const { start } = await import('../cli/entry.js');
+void start(process.argv);

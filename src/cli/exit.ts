@@ -1,4 +1,4 @@
-// How the CLI ends: a documented exit code for every error (commander's own errors are handled in main.ts).
+// How the CLI ends: a documented exit code for every error (commander's own errors are handled in program.ts).
 import { BotwardenError, ExitCode, describeError } from '../errors.js';
 
 /** Print what went wrong (never a stack trace for an expected failure) and return its exit code. */

@@ -2,7 +2,7 @@
 import { BotwardenError } from '../errors.js';
 import type { LogEntry, Logger } from '../log.js';
 import type { RunConfig } from '../config/index.js';
-import { createMetrics, type Metrics } from '../metrics.js';
+import { createMetrics, type Metrics } from '../metrics/botwarden-metrics.js';
 import { BotApiClient } from '../telegram/client.js';
 import type { User } from '../telegram/types.js';
 import { createLeaseBackend } from '../lease/index.js';

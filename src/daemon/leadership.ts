@@ -1,7 +1,7 @@
 // Turns lease roles into actions: leader → gateway polls and the bot runs; standby → no polling, no bot.
 // Every transition runs in one queue, so a lease lost during a start waits for that start to finish, then stops it.
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import type { Elector } from '../lease/elector.js';
 import type { LeaseRecord } from '../lease/types.js';
 import type { Gateway } from '../gateway/index.js';

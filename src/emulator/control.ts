@@ -6,7 +6,7 @@ import { chatJson, chatTypeForId, commandEntities, storeMessage, unixNow, userJs
 import { parseSwitches } from './options.js';
 import { sendJson } from './reply.js';
 import type { BotEntry, BotState } from './state.js';
-import type { Zombie } from './zombie.js';
+import type { RivalPoller } from './rival-poller.js';
 
 const MAX_CONTROL_BODY = 1024 * 1024;
 /** The user who writes when the control API names none. */
@@ -60,7 +60,7 @@ function botPublic(e: BotEntry): Record<string, unknown> {
   return { id: e.identity.id, token: e.identity.token, username: e.identity.username, first_name: e.identity.firstName, revoked: e.identity.revoked };
 }
 
-function statsOf(bot: BotState, zombie: Zombie | undefined): Record<string, unknown> {
+function statsOf(bot: BotState, rival: RivalPoller | undefined): Record<string, unknown> {
   bot.queue.dropExpiredHead(Date.now());
   const delivered: Record<string, number> = {};
   for (const [id, n] of bot.stats.delivered) delivered[String(id)] = n;
@@ -77,7 +77,7 @@ function statsOf(bot: BotState, zombie: Zombie | undefined): Record<string, unkn
     lastUserAgent: bot.stats.lastUserAgent ?? null,
     requests: bot.stats.requests,
     nextUpdateId: bot.queue.nextId,
-    ...(zombie ? { zombie: { ...zombie.stats } } : {}),
+    ...(rival ? { rivalPoller: { ...rival.stats } } : {}),
   };
 }
 
@@ -255,15 +255,15 @@ export async function handleControl(core: EmulatorCore, req: IncomingMessage, re
           }
           return reply(200, { messages: bot.sent });
         }
-        case 'POST zombie': {
+        case 'POST rival-poller': {
           const timeoutS = optNum(body, 'timeout') ?? 30;
           const retryMs = optNum(body, 'retry_ms') ?? 1000;
           if (timeoutS < 0 || retryMs < 0) throw new ControlError(400, 'timeout and retry_ms must be ≥ 0');
-          core.startZombie(bot, { timeoutS, retryMs, confirm: body.confirm !== false });
+          core.startRivalPoller(bot, { timeoutS, retryMs, confirm: body.confirm !== false });
           return reply(200, {});
         }
-        case 'DELETE zombie':
-          core.stopZombie(bot);
+        case 'DELETE rival-poller':
+          core.stopRivalPoller(bot);
           return reply(200, {});
         case 'DELETE sent':
           bot.sent = [];
@@ -271,7 +271,7 @@ export async function handleControl(core: EmulatorCore, req: IncomingMessage, re
         case 'GET requests':
           return reply(200, { requests: bot.requestLog.slice(-1000) });
         case 'GET stats':
-          return reply(200, statsOf(bot, core.zombies.get(bot)));
+          return reply(200, statsOf(bot, core.rivalPollers.get(bot)));
         case 'POST revoke':
           entry.identity.revoked = true;
           for (const s of [entry.prod, entry.test]) {

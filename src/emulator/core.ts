@@ -7,7 +7,7 @@ import { endAllWaits, finishPending, SHUTDOWN_ERROR, wakePending } from './polli
 import { randomFirstUpdateId } from './queue.js';
 import { Registry, type BotState } from './state.js';
 import { createWebhookAgents, WebhookDelivery, type WebhookAgents } from './webhook.js';
-import { Zombie, type ZombieOptions } from './zombie.js';
+import { RivalPoller, type RivalPollerOptions } from './rival-poller.js';
 
 /** Lifetimes by update type (§4.5), for types without a message date. */
 const SHORT_LIVED_MS: Record<string, number> = { inline_query: 30_000, callback_query: 150_000, shipping_query: 150_000, pre_checkout_query: 150_000, chosen_inline_result: 600_000 };
@@ -23,8 +23,8 @@ export class EmulatorCore {
   private readonly deliveries = new Map<BotState, WebhookDelivery>();
   private readonly agents: WebhookAgents = createWebhookAgents();
   private sweepTimer: NodeJS.Timeout;
-  readonly zombies = new Map<BotState, Zombie>();
-  /** The emulator's own base URL (set once listening; zombies poll it). */
+  readonly rivalPollers = new Map<BotState, RivalPoller>();
+  /** The emulator's own base URL (set once listening; rival pollers poll it). */
   baseUrl = '';
   /** Set by the method table so webhook replies can call methods. */
   runMethod: ((bot: BotState, method: string, params: Params) => void) | undefined;
@@ -98,19 +98,19 @@ export class EmulatorCore {
     finishPending(bot, Date.now());
   }
 
-  /** Start (or replace) the zombie poller of a bot. */
-  startZombie(bot: BotState, opts: ZombieOptions): void {
-    this.stopZombie(bot);
+  /** Start (or replace) the rival poller of a bot. */
+  startRivalPoller(bot: BotState, opts: RivalPollerOptions): void {
+    this.stopRivalPoller(bot);
     const path = `/bot${bot.bot.token}/${bot.env === 'test' ? 'test/' : ''}getUpdates`;
-    const z = new Zombie(this.baseUrl, path, opts);
-    this.zombies.set(bot, z);
-    z.start();
+    const rival = new RivalPoller(this.baseUrl, path, opts);
+    this.rivalPollers.set(bot, rival);
+    rival.start();
   }
 
-  /** Stop a bot's zombie poller, if any. */
-  stopZombie(bot: BotState): void {
-    this.zombies.get(bot)?.stop();
-    this.zombies.delete(bot);
+  /** Stop a bot's rival poller, if any. */
+  stopRivalPoller(bot: BotState): void {
+    this.rivalPollers.get(bot)?.stop();
+    this.rivalPollers.delete(bot);
   }
 
   /** Every bot state (both environments). */
@@ -123,7 +123,7 @@ export class EmulatorCore {
 
   /** End every wait and delivery of one bot (its state is being dropped). */
   retire(bot: BotState): void {
-    this.stopZombie(bot);
+    this.stopRivalPoller(bot);
     endAllWaits(bot, SHUTDOWN_ERROR);
     this.stopDelivery(bot);
   }

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { usageError } from '../errors.js';
 import type { LeaderView } from '../lease/types.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../server.js';
 import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
 import { sendError } from './envelope.js';

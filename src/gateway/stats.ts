@@ -1,5 +1,5 @@
 // The gateway's counters: kept for snapshot() (the /status page) and mirrored to Prometheus when metrics are given.
-import type { ConflictCause, Metrics } from '../metrics.js';
+import type { ConflictCause, Metrics } from '../metrics/botwarden-metrics.js';
 
 /** What the gateway has seen so far (see `Gateway.snapshot()`). */
 export interface GatewaySnapshot {

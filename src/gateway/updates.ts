@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LeaderView } from '../lease/types.js';
 import type { Logger } from '../log.js';
-import type { ConflictCause } from '../metrics.js';
+import type { ConflictCause } from '../metrics/botwarden-metrics.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleepUnlessAborted } from '../util/sleep.js';
 import { BotPoll, pollParams } from './bot-poll.js';

@@ -1,5 +1,5 @@
 // The gateway's connection to the real Bot API: one keep-alive socket pool (node:http), upstream paths, and small JSON calls.
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { HttpPool, networkReason } from '../telegram/http-pool.js';
 import type { ApiResponse } from '../telegram/types.js';
 import { monotonicMs } from '../util/clock.js';

@@ -1,7 +1,7 @@
 // Keeps the bot process running: spawn, restart by policy, crash-loop fallback, memory limit, polite stop of the tree.
 import { BotwardenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { monotonicMs } from '../util/clock.js';
 import { processStartTime } from '../util/process-identity.js';
 import { ChildOutput, type LogFileOptions, type OutputOptions } from './output.js';

@@ -1,6 +1,6 @@
 // BotApiClient: botwarden's own Bot API calls (preflight, lease hand-over): POST JSON, answers or one of two error kinds.
 import { usageError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { redactKnown } from '../util/redact.js';
 import { monotonicMs } from '../util/clock.js';
 import { ApiUnreachableError, TelegramApiError } from './errors.js';

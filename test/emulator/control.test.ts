@@ -187,21 +187,21 @@ test('test environment: /bot<token>/test/<method> is a separate queue', async (t
   assert.equal(testEnv.body.result?.[0]?.message.text, 'test env');
 });
 
-test('zombie poller: a built-in second instance gives the two-poller 409 ping-pong and consumes updates; sent?min waits', async (t) => {
+test('rival poller: a built-in second instance gives the two-poller 409 ping-pong and consumes updates; sent?min waits', async (t) => {
   const f = await fixture(t, { conflictDelayMs: 0 });
-  await f.control('POST', `/_emulator/bots/${f.bot.id}/zombie`, { timeout: 20, retry_ms: 100 });
-  const zs = async () => (await f.control<{ zombie?: { polls: number; conflicts: number; received: number } }>('GET', `/_emulator/bots/${f.bot.id}/stats`)).zombie;
+  await f.control('POST', `/_emulator/bots/${f.bot.id}/rival-poller`, { timeout: 20, retry_ms: 100 });
+  const rival = async () => (await f.control<{ rivalPoller?: { polls: number; conflicts: number; received: number } }>('GET', `/_emulator/bots/${f.bot.id}/stats`)).rivalPoller;
   const { until } = await import('./helpers.js');
-  await until('zombie polling', async () => (await f.stats()).longPollWaiting);
+  await until('rival polling', async () => (await f.stats()).longPollWaiting);
   const mine = await f.call('getUpdates', { timeout: 1 });
-  // our long poll aborted the zombie's; the zombie came back after 100 ms and aborted ours
+  // our long poll aborted the rival's; the rival came back after 100 ms and aborted ours
   assert.equal(mine.status, 409);
-  await until('zombie saw a 409', async () => ((await zs())?.conflicts ?? 0) >= 1);
+  await until('rival saw a 409', async () => ((await rival())?.conflicts ?? 0) >= 1);
   await f.send('stolen');
-  await until('zombie consumed it', async () => ((await zs())?.received ?? 0) === 1);
-  await until('zombie confirmed it', async () => (await f.stats()).pending === 0);
-  await f.control('DELETE', `/_emulator/bots/${f.bot.id}/zombie`);
-  assert.equal(await zs(), undefined);
+  await until('rival consumed it', async () => ((await rival())?.received ?? 0) === 1);
+  await until('rival confirmed it', async () => (await f.stats()).pending === 0);
+  await f.control('DELETE', `/_emulator/bots/${f.bot.id}/rival-poller`);
+  assert.equal(await rival(), undefined);
 
   const waiting = f.control<{ messages: unknown[] }>('GET', `/_emulator/bots/${f.bot.id}/sent?min=1&timeout_ms=5000`);
   await new Promise((r) => setTimeout(r, 100));

@@ -6,7 +6,7 @@ import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { parseRoute, TokenCheck, isGetUpdates } from '../../src/gateway/auth.js';
 import { appendEndToEndRaw } from '../../src/gateway/forward.js';
 import { Logger, silentLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/botwarden-metrics.js';
 import { fakeLeader, OTHER_TOKEN, startFakeUpstream, TOKEN, until, type FakeUpstream } from './fake-upstream.js';
 
 async function setup(t: { after(fn: () => Promise<void>): void }, opts: { logger?: Logger } = {}): Promise<{ up: FakeUpstream; gw: Gateway }> {

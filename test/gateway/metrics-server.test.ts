@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../../src/server.js';
 import { canonicalMethod, methodLabel } from '../../src/telegram/methods.js';
 

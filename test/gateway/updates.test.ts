@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index.js';
 import { Logger, silentLogger } from '../../src/log.js';
-import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics/botwarden-metrics.js';
 import { fakeLeader, startFakeUpstream, TOKEN, until, type FakeUpstream } from './fake-upstream.js';
 
 type Leader = ReturnType<typeof fakeLeader>;

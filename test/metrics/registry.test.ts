@@ -2,7 +2,7 @@
 // prom-client 15 wrote for the same metrics, cumulative histograms, label escaping, and the process metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMetrics, DURATION_BUCKETS_SECONDS } from '../../src/metrics.js';
+import { createMetrics, DURATION_BUCKETS_SECONDS } from '../../src/metrics/botwarden-metrics.js';
 import { Counter, Gauge, Histogram, Registry } from '../../src/metrics/registry.js';
 
 const PROM_CLIENT_DAEMON_TEXT = [
@@ -346,7 +346,7 @@ test('process metrics: the names, types and help texts of prom-client, with beli
 });
 
 test('a daemon nobody scrapes never loads the process metrics (no perf_hooks, no event-loop sampling)', async () => {
-  const mod = new URL('../../src/metrics.ts', import.meta.url).href;
+  const mod = new URL('../../src/metrics/botwarden-metrics.ts', import.meta.url).href;
   const code = [
     `const { createMetrics } = await import(${JSON.stringify(mod)});`,
     'const loaded = () => process.moduleLoadList.includes("NativeModule perf_hooks");',

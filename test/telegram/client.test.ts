@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startEmulator } from '../../src/emulator/index.js';
 import { BotwardenError, ExitCode } from '../../src/errors.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../../src/server.js';
 import { BotApiClient } from '../../src/telegram/client.js';
 import { ApiUnreachableError, TelegramApiError, isRetryable } from '../../src/telegram/errors.js';

@@ -1,4 +1,5 @@
-// The CLI: declares the commands and is the only place that exits the process.
+// The commander command tree: declares every command, runs the one argv names and exits with its documented code
+// (with entry.ts's fast path for `run`, the only place that exits the process).
 import { Command, CommanderError } from './commander.js';
 import { ExitCode } from '../errors.js';
 import { exitCodeForError, finishedCode } from './exit.js';
@@ -26,8 +27,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Parse argv, run the command, and exit with its documented code. */
-export async function runMain(argv: readonly string[]): Promise<never> {
+/** Parse argv with the command tree, run the command, and exit with its documented code. */
+export async function runProgram(argv: readonly string[]): Promise<never> {
   const program = buildProgram();
   let code: number;
   try {

@@ -1,6 +1,6 @@
 // Prometheus metrics on a private registry (one per daemon, never a global one): typed handles for the daemon, gateway and supervisor.
-import { Counter, Gauge, Histogram, Registry, type Renderable } from './metrics/registry.js';
-import { methodLabel } from './telegram/methods.js';
+import { Counter, Gauge, Histogram, Registry, type Renderable } from './registry.js';
+import { methodLabel } from '../telegram/methods.js';
 
 /** Why a 409 from upstream was absorbed by the gateway. */
 export type ConflictCause = 'webhook' | 'other-poller';
@@ -44,7 +44,7 @@ function processMetricsOnFirstScrape(prefix: string): Renderable {
   return {
     name: `${prefix}process_and_nodejs_metrics`,
     async render() {
-      own ??= import('./metrics/process.js').then(({ registerProcessMetrics }) => {
+      own ??= import('./process.js').then(({ registerProcessMetrics }) => {
         const r = new Registry();
         registerProcessMetrics(r, prefix);
         return r;

@@ -1,9 +1,9 @@
-// A built-in second poller for a bot (bot-api-semantics.md §12 item 7): it long-polls the emulator itself over HTTP,
+// A rival poller: a built-in second poller for a bot (bot-api-semantics.md §12 item 7): it long-polls the emulator itself over HTTP,
 // like a forgotten second instance, so tests can reproduce the two-instance 409 ping-pong without a second process.
 import http from 'node:http';
 
-/** Options of a zombie poller (`POST /_emulator/bots/<id>/zombie`). */
-export interface ZombieOptions {
+/** Options of a rival poller (`POST /_emulator/bots/<id>/rival-poller`). */
+export interface RivalPollerOptions {
   /** getUpdates timeout, s. Default 30. */
   timeoutS: number;
   /** Wait after a 409 or another error before polling again, ms. Default 1000. */
@@ -12,16 +12,16 @@ export interface ZombieOptions {
   confirm: boolean;
 }
 
-/** Counters of a running zombie. */
-export interface ZombieStats {
+/** Counters of a running rival poller. */
+export interface RivalPollerStats {
   polls: number;
   conflicts: number;
   received: number;
 }
 
 /** A background poller; `stop()` aborts its request and ends the loop. */
-export class Zombie {
-  readonly stats: ZombieStats = { polls: 0, conflicts: 0, received: 0 };
+export class RivalPoller {
+  readonly stats: RivalPollerStats = { polls: 0, conflicts: 0, received: 0 };
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private req: http.ClientRequest | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -31,7 +31,7 @@ export class Zombie {
   constructor(
     private readonly baseUrl: string,
     private readonly path: string,
-    readonly opts: ZombieOptions,
+    readonly opts: RivalPollerOptions,
   ) {}
 
   /** Start polling. */
@@ -51,7 +51,7 @@ export class Zombie {
     if (this.stopped) return;
     this.stats.polls++;
     const body = JSON.stringify(this.opts.confirm && this.offset ? { offset: this.offset, timeout: this.opts.timeoutS } : { timeout: this.opts.timeoutS });
-    const req = http.request(`${this.baseUrl}${this.path}`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'botwarden-emulator-zombie' } }, (res) => {
+    const req = http.request(`${this.baseUrl}${this.path}`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'botwarden-emulator-rival-poller' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => this.onAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
