@@ -1,5 +1,5 @@
 // The composition root of `botwarden run`: config → preflight → lease → gateway → health → bot, and the way back.
-import { BotwardenError } from '../errors.js';
+import { BotwardenError, ExitCode } from '../errors.js';
 import type { LogEntry, Logger } from '../log.js';
 import type { RunConfig } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics/botwarden-metrics.js';
@@ -358,12 +358,12 @@ export class Daemon {
     const err = this.fatal;
     if (err === undefined) {
       log.info('stopped: bot stopped, lease released');
-      return this.botExitCode === undefined || this.botExitCode === 0 ? 0 : 1;
+      return this.botExitCode === undefined || this.botExitCode === 0 ? ExitCode.ok : ExitCode.failure;
     }
     if (err instanceof CrashLoopSignal) {
       log.error(`the bot crashed too often: ${err.detail}`);
       log.error('  → read the bot output above, fix the cause, then start again (or give --fallback <command> to run a minimal bot meanwhile)');
-      return 5;
+      return ExitCode.crashLoop;
     }
     if (err instanceof BotwardenError) {
       log.error(err.message);
@@ -371,7 +371,7 @@ export class Daemon {
       return err.exitCode;
     }
     log.error(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 70;
+    return ExitCode.internal;
   }
 }
 

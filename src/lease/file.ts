@@ -1,10 +1,11 @@
 // File lease (the default): one JSON record per bot in `<dir>/leases/`, guarded by an O_EXCL lock file; this host only.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from '../util/crypto-lite.js';
 import { watch, type FSWatcher } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../log.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { randomUUID } from '../util/crypto-lite.js';
 import { sleep } from '../util/sleep.js';
 import { monotonicMs } from '../util/clock.js';
 import { isSameProcess, processStartTime } from '../util/process-identity.js';
@@ -239,23 +240,11 @@ export class FileLeaseBackend implements LeaseBackend {
     }
   }
 
-  /** Write via a temp file + rename, so readers never see a half-written file. Retries Windows' transient EPERM/EBUSY. */
+  /** Write via a temp file + rename (util/atomic-write), so readers never see a half-written file. */
   private async atomicWrite(path: string, data: string): Promise<void> {
-    const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
     try {
-      await writeFile(tmp, data);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await rename(tmp, path);
-          return;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (attempt >= 20 || (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES')) throw err;
-          await sleep(5);
-        }
-      }
+      await writeFileAtomic(path, data, { mode: 'umask' });
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw this.fsError(`cannot write ${path}`, err);
     }
   }

@@ -1,5 +1,6 @@
 // `service install|uninstall`: validate once, plan the files (definition + 0600 secret file), write or print them.
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { homedir, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BotwardenError, usageError } from '../errors.js';
@@ -182,11 +183,8 @@ export async function writeServiceFiles(plan: ServicePlan): Promise<void> {
     const dir = dirname(f.path);
     try {
       await mkdir(dir, { recursive: true, ...(f.mode === 0o600 ? { mode: 0o700 } : {}) });
-      const tmp = `${f.path}.tmp-${process.pid}`;
-      // The temporary file is created 0600/0644 before any byte is written, then renamed over the old one.
-      await writeFile(tmp, f.content, { mode: f.mode });
-      await chmod(tmp, f.mode); // umask may have removed bits; on Windows chmod only toggles read-only (see icacls)
-      await rename(tmp, f.path);
+      // Created 0600/0644 before any byte is written, then renamed over the old one (on Windows see icacls).
+      await writeFileAtomic(f.path, f.content, { mode: f.mode });
     } catch (err) {
       throw writeError(f.path, err);
     }

@@ -1,7 +1,8 @@
 // This host's record of each running `botwarden run`: who it is, where its health server listens, which bot process
 // it started. `status`/`stop` find instances through it; a restarted botwarden finds its orphans through it.
 import { randomBytes } from '../util/crypto-lite.js';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 import path from 'node:path';
 
 /** One instance's state file (`<stateDir>/instances/<botId>.<instanceId>.json`, mode 0600). Never holds the token. */
@@ -36,12 +37,8 @@ export function newControlSecret(): string {
 
 /** Write (atomically) one instance's record. */
 export function writeInstanceRecord(stateDir: string, rec: InstanceRecord): string {
-  const dir = instancesDir(stateDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, fileName(rec.botId, rec.instanceId));
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  const file = path.join(instancesDir(stateDir), fileName(rec.botId, rec.instanceId));
+  writeFileAtomicSync(file, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600, dirMode: 0o700 });
   return file;
 }
 

@@ -1,6 +1,7 @@
 // `botwarden emulator`: a local Telegram Bot API (long polling, 409s, webhooks, faults) with a control API.
 import { Command, InvalidArgumentError, Option } from '../commander.js';
 import type { EmulatorOptions } from '../../emulator/index.js';
+import { ExitCode } from '../../errors.js';
 
 interface EmulatorCliOptions {
   host: string;
@@ -70,6 +71,6 @@ export function registerEmulatorCommand(program: Command): void {
         await emu.close();
         process.stdout.write('botwarden emulator stopped\n');
       }
-      process.exitCode = 0;
+      process.exitCode = ExitCode.ok;
     });
 }

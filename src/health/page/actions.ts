@@ -1,6 +1,7 @@
 // The status page's actions (restart the bot, step down): off unless allowed, POST only, secret in a header, same origin.
 import { constantTimeEqual, loadCrypto, randomBytes } from '../../util/crypto-lite.js';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../util/atomic-write.js';
 import type http from 'node:http';
 import path from 'node:path';
 
@@ -81,10 +82,7 @@ export function actionsSecretPath(stateDir: string, botId: number, instanceId: s
 
 /** Write the secret (atomically, mode 0600 in a 0700 directory); returns the path. */
 export function writeActionsSecretFile(file: string, secret: string): string {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${secret}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, `${secret}\n`, { mode: 0o600, dirMode: 0o700 });
   return file;
 }
 
