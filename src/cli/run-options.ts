@@ -22,6 +22,7 @@ export const RUN_OPTIONS: ReadonlyArray<readonly [flags: string, description: st
   ['--takeover', 'stop local processes that use this token outside botwarden (never without this flag)'],
   ['--fallback <command>', 'run this (a minimal bot) when the bot keeps crashing, instead of exiting'],
   ['--startup-timeout <ms>', `how long preflight retries an unreachable API or lease backend (default ${RUN_DEFAULTS.startupTimeoutMs})`],
+  ['--allow-drop-pending', "let the bot's drop-pending requests through (deleteWebhook/setWebhook drop_pending_updates, getUpdates offset<0); by default the gateway keeps pending updates"],
 ];
 
 /** Add every `run` option to `cmd` (values stay strings; src/config validates them). */

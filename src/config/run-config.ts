@@ -45,6 +45,8 @@ export interface RunConfig {
   readonly fallback: readonly string[] | undefined;
   /** How long preflight retries an unreachable Bot API or lease backend before giving up. */
   readonly startupTimeoutMs: number;
+  /** `--allow-drop-pending`: let the bot's "drop pending updates" requests through (default: the gateway keeps them). */
+  readonly allowDropPending: boolean;
   readonly command: readonly string[];
   readonly cwd: string;
   /** Extra environment for the bot (config file `env`), below BOT_TOKEN/TELEGRAM_API_ROOT. */
@@ -78,6 +80,7 @@ export interface RunCliOptions {
   takeover?: boolean;
   fallback?: string;
   startupTimeout?: string;
+  allowDropPending?: boolean;
 }
 
 /** Defaults, in one place (README "CLI reference" repeats them). */
@@ -106,7 +109,9 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
   const env: NodeJS.ProcessEnv = { ...dotenv, ...(ctx.env ?? process.env) };
   const fromFile = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(fileDir, p));
 
-  const token = readToken(cli.tokenFile ?? fromFile(file.tokenFile), env, cli.tokenFile !== undefined ? '--token-file' : 'tokenFile');
+  // The file's tokenFile is the lowest source: BOT_TOKEN / TELEGRAM_BOT_TOKEN (environment or .env) beat it.
+  const envHasToken = Boolean((env['BOT_TOKEN'] || env['TELEGRAM_BOT_TOKEN'] || '').trim());
+  const token = readToken(cli.tokenFile ?? (envHasToken ? undefined : fromFile(file.tokenFile)), env, cli.tokenFile !== undefined ? '--token-file' : 'tokenFile');
   const botId = botIdOf(token);
   if (botId === undefined) {
     throw new BotwardenError('TOKEN_FORMAT', 'the bot token is malformed: expected <digits>:<secret> as @BotFather gives it (e.g. 123456789:AA…, 35+ characters after the colon)', {
@@ -123,7 +128,7 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
 
   const restart = (cli.restart ?? file.restart ?? RUN_DEFAULTS.restart) as RestartPolicyName;
   if (!RESTARTS.includes(restart)) throw usageError('--restart', 'always, on-failure or never', restart);
-  const logLevel = (cli.logLevel ?? file.logLevel ?? env['BOTWARDEN_LOG_LEVEL'] ?? RUN_DEFAULTS.logLevel) as LogLevel;
+  const logLevel = (cli.logLevel ?? env['BOTWARDEN_LOG_LEVEL'] ?? file.logLevel ?? RUN_DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw usageError('--log-level', 'debug, info, warn or error', logLevel);
 
   const leaseTtlMs = durationOption('--lease-ttl', cli.leaseTtl ?? file.leaseTtl, RUN_DEFAULTS.leaseTtlMs);
@@ -162,6 +167,7 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
     takeover: cli.takeover ?? file.takeover ?? false,
     fallback,
     startupTimeoutMs: durationOption('--startup-timeout', cli.startupTimeout ?? file.startupTimeout, RUN_DEFAULTS.startupTimeoutMs),
+    allowDropPending: cli.allowDropPending ?? file.allowDropPending ?? false,
     command,
     cwd: fromFile(file.cwd) ?? cwd,
     childEnv: Object.freeze({ ...(file.env ?? {}) }),

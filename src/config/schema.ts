@@ -31,6 +31,7 @@ function buildSchema(z: typeof Z) {
     takeover: z.boolean().optional(),
     fallback: command.optional(),
     startupTimeout: duration.optional(),
+    allowDropPending: z.boolean().optional(),
     command: command.optional(),
     cwd: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),

@@ -127,6 +127,7 @@ export class Daemon {
         metrics: this.metrics,
         // The elector already stops TTL/5 before the lease could expire; a 1 s margin on top would starve short TTLs.
         leaseMarginMs: Math.min(1000, Math.round(config.leaseTtlMs / 10)),
+        allowDropPending: config.allowDropPending,
       });
       this.steps.ok('gateway', `${this.gateway.root} (TELEGRAM_API_ROOT)`);
 

@@ -58,6 +58,7 @@ export function buildStatus(i: StatusInputs): StatusSnapshot {
       updatesForwarded: gw?.updatesForwarded ?? 0,
       lastGetUpdatesAt: gw?.lastGetUpdatesAt ?? null,
       lateDiscarded: gw?.lateDiscarded ?? 0,
+      dropPendingKept: { total: gw?.dropPendingKept.total ?? 0, byMethod: { ...(gw?.dropPendingKept.byMethod ?? {}) } },
     },
     api: { root: i.config.apiRoot, reachable: gw?.upstreamReachable ?? true },
     preflight: i.steps,

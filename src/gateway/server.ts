@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../server.js';
 import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
-import { sendError } from './envelope.js';
+import { DropPendingGuard, wantsDrop, webhookMethod, withoutDrop } from './drop-pending.js';
+import { sendError, sendJson } from './envelope.js';
 import { forwardRequest } from './forward.js';
 import { BodyTooLargeError, parseParams, readBody, type Params } from './params.js';
 import { GatewayStats, type GatewaySnapshot } from './stats.js';
@@ -28,6 +29,8 @@ export interface GatewayOptions extends RelayTiming {
   host?: string;
   /** Port; default 0 (the OS picks one). */
   port?: number;
+  /** `--allow-drop-pending`: pass the bot's drop-pending requests through unchanged (default: kept, see drop-pending.ts). */
+  allowDropPending?: boolean;
 }
 
 /** A running gateway. */
@@ -60,12 +63,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const stats = new GatewayStats(opts.metrics);
   const upstream = new Upstream(root, opts.token, opts.metrics, stats);
   const check = new TokenCheck(opts.token);
+  const allowDrop = opts.allowDropPending ?? false;
+  const dropGuard = new DropPendingGuard(stats, logger);
   const relays = new Map<'' | '/test', UpdatesRelay>();
   let polling = true;
   const relay = (env: '' | '/test'): UpdatesRelay => {
     let r = relays.get(env);
     if (!r) {
-      r = new UpdatesRelay(env, upstream, leader, logger, stats, opts);
+      r = new UpdatesRelay(env, upstream, leader, logger, stats, opts, allowDrop ? undefined : dropGuard);
       if (!polling) void r.stopPolling();
       relays.set(env, r);
     }
@@ -81,14 +86,42 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     let method = route.method;
     let params: Params | undefined;
     let body: Buffer | undefined;
-    if (method === '' || isGetUpdates(method)) {
-      // Parameters are needed: getUpdates' offset/timeout, or the method name itself for `/bot<token>/` (never a way around the fence).
+    if (method === '' || isGetUpdates(method) || (!allowDrop && webhookMethod(method))) {
+      // Parameters are needed: getUpdates' offset/timeout, a webhook call's drop_pending_updates, or the method name
+      // itself for `/bot<token>/` (never a way around the fence).
       body = await readBody(req);
       params = await parseParams(route.search, body, req.headers);
       if (method === '') method = typeof params.get('method') === 'string' ? (params.get('method') as string) : '';
     }
     if (params && isGetUpdates(method)) return relay(route.env).handle(req, res, params);
+    const hook = params && !allowDrop ? webhookMethod(method) : undefined;
+    if (hook && params && wantsDrop(params)) return keepPending(hook, route.env, req, res, params, body);
     return forwardRequest(upstream, logger, req, res, upstream.path('method', route.env, route.rawRest, route.search), method, body);
+  };
+
+  /** A webhook call asking to drop pending updates: sent upstream without the drop (see drop-pending.ts). */
+  const keepPending = async (hook: 'deleteWebhook' | 'setWebhook', env: '' | '/test', req: IncomingMessage, res: ServerResponse, params: Params, body: Buffer | undefined): Promise<void> => {
+    dropGuard.kept(hook);
+    const multipart = String(req.headers['content-type'] ?? '').toLowerCase().includes('multipart/form-data');
+    if (hook === 'setWebhook' && multipart && body?.includes('filename=')) {
+      // The certificate file cannot be re-sent without the drop flag: refuse rather than drop or lose the file.
+      sendError(res, 400, 'Bad Request: botwarden keeps pending updates: call setWebhook without drop_pending_updates (or run botwarden with --allow-drop-pending)');
+      return;
+    }
+    const ac = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) ac.abort(new Error('the bot closed the connection'));
+    };
+    res.once('close', onClose);
+    try {
+      const ans = await upstream.callJson(env, hook, withoutDrop(params), { signal: ac.signal, timeoutMs: 60_000 });
+      if (ans.kind === 'answered') sendJson(res, ans.status, ans.raw);
+      else sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${ans.reason})`);
+    } catch {
+      res.destroy(); // the bot went away
+    } finally {
+      res.off('close', onClose);
+    }
   };
 
   const server = createServer((req, res) => {

@@ -1,5 +1,6 @@
 // The gateway's counters: kept for snapshot() (the /status page) and mirrored to Prometheus when metrics are given.
 import type { ConflictCause, Metrics } from '../metrics/botwarden-metrics.js';
+import type { DropPendingKind } from './drop-pending.js';
 
 /** What the gateway has seen so far (see `Gateway.snapshot()`). */
 export interface GatewaySnapshot {
@@ -25,6 +26,8 @@ export interface GatewaySnapshot {
   upstreamReachable: boolean;
   /** False after stopPolling() until resumePolling(). */
   polling: boolean;
+  /** The bot's drop-pending requests kept from Telegram (see drop-pending.ts), by method. */
+  dropPendingKept: { total: number; byMethod: Record<DropPendingKind, number> };
 }
 
 /** Mutable counters shared by the gateway's parts. */
@@ -39,6 +42,7 @@ export class GatewayStats {
   upstreamOffset = 0;
   highestUpdateId: number | null = null;
   upstreamReachable = true;
+  dropPendingKept: Record<DropPendingKind, number> = { getUpdates: 0, deleteWebhook: 0, setWebhook: 0 };
 
   constructor(private readonly metrics: Metrics | undefined) {}
 
@@ -60,6 +64,11 @@ export class GatewayStats {
     this.metrics?.conflictsAbsorbed.labels(cause).inc();
   }
 
+  dropPending(kind: DropPendingKind): void {
+    this.dropPendingKept[kind]++;
+    this.metrics?.dropPendingKept.labels(kind).inc();
+  }
+
   late(): void {
     this.lateDiscarded++;
     this.metrics?.lateDiscarded.inc();
@@ -78,6 +87,10 @@ export class GatewayStats {
       highestUpdateId: this.highestUpdateId,
       upstreamReachable: this.upstreamReachable,
       polling,
+      dropPendingKept: {
+        total: this.dropPendingKept.getUpdates + this.dropPendingKept.deleteWebhook + this.dropPendingKept.setWebhook,
+        byMethod: { ...this.dropPendingKept },
+      },
     };
   }
 }

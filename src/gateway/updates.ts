@@ -17,6 +17,8 @@ import type { ConflictCause } from '../metrics/botwarden-metrics.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleepUnlessAborted } from '../util/sleep.js';
 import { BotPoll, pollParams } from './bot-poll.js';
+import type { DropPendingGuard } from './drop-pending.js';
+import { sendEmptyUpdates } from './envelope.js';
 import type { Params } from './params.js';
 import { planPoll, SAME_OFFSET_WINDOW_MS } from './poll-plan.js';
 import type { GatewayStats } from './stats.js';
@@ -69,6 +71,8 @@ export class UpdatesRelay {
     private readonly logger: Logger,
     private readonly stats: GatewayStats,
     timing: RelayTiming = {},
+    /** Keeps pending updates from a negative offset (undefined: `--allow-drop-pending`, passed through). */
+    private readonly dropGuard?: DropPendingGuard,
   ) {
     this.t = {
       holdWhenStandbyMs: timing.holdWhenStandbyMs ?? Infinity,
@@ -91,6 +95,12 @@ export class UpdatesRelay {
   async handle(_req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
     const p = pollParams(params);
     if (this.env === '') this.stats.sawGetUpdates(p.offset);
+    if (this.dropGuard && p.offset !== undefined && p.offset < 0) {
+      // "Forget all but the last -offset updates": answered as if nothing were pending, so nothing is forgotten.
+      this.dropGuard.kept('getUpdates');
+      sendEmptyUpdates(res);
+      return;
+    }
     const poll = new BotPoll(res, p);
     const prev = this.current;
     this.current = poll;

@@ -29,6 +29,8 @@ export interface StatusSnapshot {
     updatesForwarded: number;
     lastGetUpdatesAt: number | null;
     lateDiscarded: number;
+    /** The bot's requests to drop pending updates that the gateway kept from Telegram (`--allow-drop-pending` lets them through). */
+    dropPendingKept: { total: number; byMethod: Record<string, number> };
   };
   api: { root: string; reachable: boolean };
   preflight: StepEvent[];

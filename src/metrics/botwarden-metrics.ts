@@ -27,6 +27,8 @@ export interface Metrics {
   readonly lateDiscarded: Counter;
   /** `botwarden_bot_memory_bytes`: resident memory of the bot's process tree. */
   readonly botMemoryBytes: Gauge;
+  /** `botwarden_drop_pending_kept_total{method}`: the bot's drop-pending requests the gateway kept from Telegram. */
+  readonly dropPendingKept: Counter<'method'>;
   /** Record one upstream call: method name (any case; unknown → `other`), HTTP status or `error`, duration in seconds. */
   observeApiCall(method: string, code: number | string, seconds: number): void;
 }
@@ -66,6 +68,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
   for (const cause of ['webhook', 'other-poller'] satisfies ConflictCause[]) conflictsAbsorbed.labels(cause).inc(0);
+  const dropPendingKept = new Counter({
+    name: 'botwarden_drop_pending_kept_total',
+    help: "The bot's requests to drop pending updates (getUpdates offset<0, deleteWebhook/setWebhook drop_pending_updates) kept from Telegram, by method.",
+    labelNames: ['method'] as const,
+    registers,
+  });
+  for (const m of ['getUpdates', 'deleteWebhook', 'setWebhook']) dropPendingKept.labels(m).inc(0);
   const apiRequests = new Counter({
     name: 'botwarden_api_requests_total',
     help: 'Upstream Bot API requests by method and HTTP status code ("error" when no answer came).',
@@ -94,6 +103,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     botMemoryBytes: new Gauge({ name: 'botwarden_bot_memory_bytes', help: "Resident memory of the bot's process tree in bytes.", registers }),
+    dropPendingKept,
     observeApiCall(method: string, code: number | string, seconds: number): void {
       const m = methodLabel(method);
       const c = typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599 ? String(code) : 'error';

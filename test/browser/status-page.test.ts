@@ -178,7 +178,7 @@ function fakeStatus(role: StatusSnapshot['role']): StatusSnapshot {
     conflicts: 0,
     conflictsByCause: {},
     lease: { backend: 'file:', ttlMs: 10_000, fence: null, msLeft: 0, holder: null },
-    gateway: { root: null, used: false, polling: false, updatesForwarded: 0, lastGetUpdatesAt: null, lateDiscarded: 0 },
+    gateway: { root: null, used: false, polling: false, updatesForwarded: 0, lastGetUpdatesAt: null, lateDiscarded: 0, dropPendingKept: { total: 0, byMethod: {} } },
     api: { root: 'local', reachable: true },
     preflight: [],
     stallAfterMs: 90_000,

@@ -24,7 +24,7 @@ function snapshot(role: StatusSnapshot['role']): StatusSnapshot {
     conflicts: 2,
     conflictsByCause: { webhook: 0, 'other-poller': 2 },
     lease: { backend: 'file:/tmp/x', ttlMs: 10_000, fence: 3, msLeft: 8_000, holder: { botId: 5550001234, instanceId: 'host-1-abc', host: 'host', pid: 1, fence: 3, since: now - 60_000, expiresAt: now + 8_000 } },
-    gateway: { root: 'http://127.0.0.1:1', used: true, polling: true, updatesForwarded: 7, lastGetUpdatesAt: now, lateDiscarded: 0 },
+    gateway: { root: 'http://127.0.0.1:1', used: true, polling: true, updatesForwarded: 7, lastGetUpdatesAt: now, lateDiscarded: 0, dropPendingKept: { total: 0, byMethod: {} } },
     api: { root: 'https://api.telegram.org', reachable: true },
     preflight: [{ id: 'token', label: 'token', state: 'ok', at: now, durationMs: 0, detail: 'format ok' }],
     stallAfterMs: 90_000,
