@@ -1,6 +1,7 @@
 // Lint: typed rules on, floating promises are errors (STYLE.md: never turn that off).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './scripts/eslint-layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '**/*.py', 'coverage/**'] },
@@ -18,6 +19,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },
+  },
+  {
+    // The layering of src/ (table: scripts/layers.mjs; described in ARCHITECTURE.md): no import from a higher layer.
+    files: ['src/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/layers': 'error' },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -1,6 +1,6 @@
 // Shows preflight steps: a live checklist on a terminal, one log line per finished step otherwise.
 import type { Logger } from '../log.js';
-import type { StepEvent } from '../daemon/steps.js';
+import type { StepEvent } from '../health/status.js';
 
 const MARKS: Record<StepEvent['state'], string> = { running: '…', ok: '✔', warn: '!', fail: '✖', skipped: '-' };
 

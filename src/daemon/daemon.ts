@@ -24,8 +24,8 @@ import { sleep } from '../util/sleep.js';
 import { resolveLocalConflicts, stopOrphans } from './local-conflicts.js';
 import { CrashLoopSignal, Leadership } from './leadership.js';
 import { buildStatus } from './status.js';
-import type { Role } from '../health/status.js';
-import { Steps, type StepEvent } from './steps.js';
+import type { Role, StepEvent } from '../health/status.js';
+import { Steps } from './steps.js';
 import { restoreTierUp } from '../util/v8-tuning.js';
 
 /** How the daemon talks to its caller (the CLI). */

@@ -3,9 +3,8 @@ import type { RunConfig } from '../config/index.js';
 import type { Gateway } from '../gateway/index.js';
 import type { Elector } from '../lease/elector.js';
 import type { Supervisor } from '../process/supervisor.js';
-import type { Role, StatusSnapshot } from '../health/status.js';
+import type { Role, StatusSnapshot, StepEvent } from '../health/status.js';
 import type { User } from '../telegram/types.js';
-import type { StepEvent } from './steps.js';
 
 /** A bot that stops polling for this long while it runs as leader is "not ready" (longer than any long poll). */
 export const STALL_AFTER_MS = 90_000;

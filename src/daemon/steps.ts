@@ -1,18 +1,5 @@
 // The preflight checklist as data: each step's state and detail, kept for /status and shown by the CLI as it runs.
-
-export type StepState = 'running' | 'ok' | 'warn' | 'fail' | 'skipped';
-
-/** One preflight step as it stands. */
-export interface StepEvent {
-  id: string;
-  label: string;
-  state: StepState;
-  detail?: string;
-  /** Epoch ms of the last change. */
-  at: number;
-  /** Set once the step finished. */
-  durationMs?: number;
-}
+import type { StepEvent, StepState } from '../health/status.js';
 
 /** Records steps in order and tells a listener about every change. */
 export class Steps {

@@ -1,8 +1,21 @@
 // The shape of `GET /status` (★ fields: role, bot, child, conflicts) and readiness derived from it.
 import type { LeaseRecord } from '../lease/types.js';
-import type { StepEvent } from '../daemon/steps.js';
 
 export type Role = 'starting' | 'leader' | 'standby' | 'stopping';
+
+export type StepState = 'running' | 'ok' | 'warn' | 'fail' | 'skipped';
+
+/** One preflight step as it stands (the `preflight` list of /status; the CLI's checklist shows the same events). */
+export interface StepEvent {
+  id: string;
+  label: string;
+  state: StepState;
+  detail?: string;
+  /** Epoch ms of the last change. */
+  at: number;
+  /** Set once the step finished. */
+  durationMs?: number;
+}
 
 /** Everything this instance reports about itself. Never contains the token. */
 export interface StatusSnapshot {
