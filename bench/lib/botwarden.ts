@@ -33,7 +33,7 @@ async function helpWorks(command: string): Promise<boolean> {
   return r.code === 0 && r.output.includes(command);
 }
 
-/** Options for one `botwarden run` (see DESIGN.md ★ botwarden run). */
+/** Options for one `botwarden run` (docs/contract.md §2). */
 export interface RunOptions {
   token: string;
   apiRoot: string;

@@ -235,7 +235,7 @@ function failoverTable(results: Map<string, BackendResult | string>, rounds: num
     notes: [
       'Two `botwarden run` instances of the grammY echo bot: the leader is stopped (SIGTERM) or killed with its bot (SIGKILL to both, as on host loss); the time is from the signal to the first reply from the standby, with one update sent every 50 ms. The stopped one comes back as the next standby.',
       'file: both instances share one state dir (one host); Redis and PostgreSQL: separate state dirs (two "hosts").',
-      'For scale (anchors §2.1): Kubernetes client-go hands over in ≈ 1–5 s and fails over after a crash in ≈ 15–24 s; Redis/PostgreSQL leases without botwarden are only as fast as their poll/TTL.',
+      'For scale: Kubernetes client-go leader election (defaults: lease 15 s, renew deadline 10 s, retry every 2 s, jittered) hands over in ≈ 1–5 s and fails over after a crash in ≈ 15–24 s; Redis/PostgreSQL leases without botwarden are only as fast as their poll/TTL.',
     ],
   };
 }

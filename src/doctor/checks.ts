@@ -104,7 +104,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
     findings.push({ id: 'token', ok: true, cause: `token accepted: @${me.result.username ?? '?'} (id ${botId})`, botId });
   }
 
-  // 3. Webhook: a set webhook makes every getUpdates answer 409 (cause #6 in bot-api-semantics §13).
+  // 3. Webhook: a set webhook makes every getUpdates answer 409 (cause 6 in docs/bot-api-semantics.md §13).
   const wh = await api.call<WebhookInfo>('getWebhookInfo', {}, callOpts);
   let pending = 0;
   let webhookSet = false;

@@ -1,6 +1,6 @@
 // Is another getUpdates poller active for this bot? A probe that can neither confirm nor drop an update.
 //
-// Why it is safe for the update queue (reference/bot-api-semantics.md §4.3):
+// Why it is safe for the update queue (docs/bot-api-semantics.md §4.3):
 // - A positive `offset` deletes every update below it, and an offset between tail and tail+10 confirms
 //   everything: so the probe never sends a positive offset.
 // - A negative offset `-N` deletes all but the newest N: never sent either.

@@ -1,4 +1,4 @@
-// The control API under /_emulator/ (DESIGN.md ★ table, plus extensions): bots, updates, sent, stats, faults, config.
+// The control API under /_emulator/ (docs/contract.md §9.1: the ★ routes, plus extensions): bots, updates, sent, stats, faults, config.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorCore } from './core.js';
 import { parseFault } from './faults.js';

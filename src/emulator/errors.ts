@@ -1,4 +1,4 @@
-// The Bot API error envelope and the real server's error texts (reference/bot-api-semantics.md §1.3, §3, §5.1).
+// The Bot API error envelope and the real server's error texts (docs/bot-api-semantics.md §1.3, §3, §5.1).
 
 /** Exact 409 texts of the real server. */
 export const CONFLICT_OTHER_GET_UPDATES =

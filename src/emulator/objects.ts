@@ -1,4 +1,4 @@
-// Bot API objects (User, Chat, Message) built with the real server's field order (bot-api-semantics.md §8, §9).
+// Bot API objects (User, Chat, Message) built with the real server's field order (docs/bot-api-semantics.md §8, §9).
 
 /** A user who writes to the bot. */
 export interface UserRec {

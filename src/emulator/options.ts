@@ -1,6 +1,6 @@
 // The emulator's switches: defaults follow production Telegram where it differs from the open-source server.
 
-/** Who gets the 409 when a second getUpdates overlaps a pending one (bot-api-semantics.md §5.2, §5.5, §12). */
+/** Who gets the 409 when a second getUpdates overlaps a pending one (docs/bot-api-semantics.md §5.2, §5.5, §12). */
 export type ConflictMode = 'source' | 'newer_loses';
 
 /** Error texts for malformed tokens and unknown methods (§2.1, §12 item 5). */
@@ -14,7 +14,7 @@ export interface EmulatorSwitches {
    */
   conflictMode: ConflictMode;
   /**
-   * Default false (DESIGN.md ★): a pending getUpdates whose client disconnected is dropped. True: it keeps the
+   * Default false (docs/contract.md §9, ★): a pending getUpdates whose client disconnected is dropped. True: it keeps the
    * bot's one long-poll slot until its timeout or until replaced, as in the open-source server (§4.4 point 7).
    */
   deadPollHoldsSlot: boolean;

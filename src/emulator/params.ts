@@ -1,5 +1,5 @@
 // Request parameters from the query string and urlencoded, JSON or multipart bodies, read as the real server does
-// (bot-api-semantics.md §1.2): first occurrence wins, JSON non-strings kept as raw JSON text, lenient numbers.
+// (docs/bot-api-semantics.md §1.2): first occurrence wins, JSON non-strings kept as raw JSON text, lenient numbers.
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';

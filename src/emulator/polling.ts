@@ -1,4 +1,4 @@
-// getUpdates: offsets, long polling, the one pending poll per bot and the 409 rules (bot-api-semantics.md §4, §5).
+// getUpdates: offsets, long polling, the one pending poll per bot and the 409 rules (docs/bot-api-semantics.md §4, §5).
 import type { ServerResponse } from 'node:http';
 import { ApiError, CONFLICT_OTHER_GET_UPDATES, CONFLICT_WEBHOOK_ACTIVE, tooManyRequests } from './errors.js';
 import type { EmulatorSwitches } from './options.js';

@@ -1,4 +1,4 @@
-// A rival poller: a built-in second poller for a bot (bot-api-semantics.md §12 item 7): it long-polls the emulator itself over HTTP,
+// A rival poller: a built-in second poller for a bot (docs/bot-api-semantics.md §12 item 7): it long-polls the emulator itself over HTTP,
 // like a forgotten second instance, so tests can reproduce the two-instance 409 ping-pong without a second process.
 import http from 'node:http';
 

@@ -1,4 +1,4 @@
-// Per-bot state (one per token and environment, bot-api-semantics.md §11) and the registry of bots.
+// Per-bot state (one per token and environment, docs/bot-api-semantics.md §11) and the registry of bots.
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { newChat, type ChatRec, type UserRec } from './objects.js';

@@ -1,6 +1,6 @@
 // The getUpdates policy as a pure function: given the bot's poll, the lease and the upstream's state, what to do next.
 
-/** The server's long-poll cap (reference/bot-api-semantics.md §4.1). */
+/** The server's long-poll cap (docs/bot-api-semantics.md §4.1). */
 export const MAX_TIMEOUT_S = 50;
 /** A short poll with the same offset within 3 s of the previous one is raised to a 3 s long poll by the server (§4.2). */
 export const SAME_OFFSET_WINDOW_MS = 3000;

@@ -1,7 +1,7 @@
 // getUpdates through the gateway: forwarded only while leader and polling, one upstream poll at a time, 409s and
 // upstream failures absorbed, late answers after a lost lease discarded, and the bot's acknowledged offset confirmed.
 //
-// What the bot sees, whatever happens upstream (decided from reference/clients.md §3, §5):
+// What the bot sees, whatever happens upstream (decided from docs/clients.md §3, §5, §7):
 // - a 409 → `[]` after `conflictDelayMs` (grammY, the runner, Telegraf and NTBA 2 exit on the first 409; NTBA 0.x
 //   would call setWebHook in a loop);
 // - a 429 → the gateway itself waits retry_after (holding the bot's poll, answering `[]` at its timeout) instead of

@@ -1,5 +1,5 @@
 // The six real client libraries against the emulator, as echo bots (examples/bots/): echo, 429, 409 (two pollers, webhook),
-// 401 — each library's reaction as reference/clients.md records it. Libraries run concurrently; every child is stopped.
+// 401 — each library's reaction as docs/clients.md records it. Libraries run concurrently; every child is stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnProcess, type Spawned } from '../helpers/cli.js';
@@ -11,7 +11,7 @@ interface Lib {
   name: string;
   cmd: string;
   args: string[];
-  /** What a 409 or 401 during polling does (clients.md §5). */
+  /** What a 409 or 401 during polling does (docs/clients.md §5). */
   onFatal: 'exit 1' | 'keeps polling';
   /** Whether the next getUpdates waits retry_after after a 429. */
   honours429: boolean;

@@ -1,4 +1,4 @@
-// Emulator control API (DESIGN.md ★ table and extensions), fault injection, and the non-polling methods.
+// Emulator control API (docs/contract.md §9.1: the ★ routes and the extensions), fault injection, and the non-polling methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, toRaw } from './helpers.js';

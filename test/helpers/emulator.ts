@@ -1,4 +1,4 @@
-// The emulator for end-to-end tests: started in-process on 127.0.0.1, with typed helpers for its control API (DESIGN.md ★).
+// The emulator for end-to-end tests: started in-process on 127.0.0.1, with typed helpers for its control API (docs/contract.md §9.1).
 import { startEmulator } from '../../src/emulator/index.js';
 
 export interface EmuBot {

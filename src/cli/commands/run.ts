@@ -1,4 +1,4 @@
-// `botwarden run [options] -- <command…>`: run one bot as exactly one live instance (DESIGN.md ★).
+// `botwarden run [options] -- <command…>`: run one bot as exactly one live instance (docs/contract.md §2, ★).
 import { Command } from '../commander.js';
 import type { RunCliOptions } from '../../config/index.js';
 import { addRunOptions } from '../run-options.js';
