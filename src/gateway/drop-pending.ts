@@ -23,11 +23,11 @@ export function webhookMethod(method: string): 'deleteWebhook' | 'setWebhook' | 
   return m === 'deletewebhook' ? 'deleteWebhook' : m === 'setwebhook' ? 'setWebhook' : undefined;
 }
 
-/** `drop_pending_updates` read as the Bot API server reads booleans (true, "true", "1", 1, "True"). */
+/** `drop_pending_updates` read as the Bot API server reads booleans: `true`, `yes` or `1`, any case (docs/bot-api-semantics.md §6.1). */
 export function wantsDrop(params: Params): boolean {
   const v = params.get('drop_pending_updates');
   if (v === true || v === 1) return true;
-  return typeof v === 'string' && ['true', '1'].includes(v.trim().toLowerCase());
+  return typeof v === 'string' && ['true', 'yes', '1'].includes(v.trim().toLowerCase());
 }
 
 /** Counts and logs (once per kind) the drop-pending requests the gateway kept from Telegram. */

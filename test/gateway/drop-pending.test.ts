@@ -47,6 +47,15 @@ test('deleteWebhook drop_pending_updates=true goes upstream with false, in every
   assert.equal(c.gw.snapshot().dropPendingKept.total, 3);
 });
 
+test('"yes" drops too (the server reads true, yes and 1 in any case): kept from Telegram as well', async (t) => {
+  const c = await setup(t);
+  await call(c.gw, 'deleteWebhook', { body: 'drop_pending_updates=YES', type: 'application/x-www-form-urlencoded' });
+  const sent = c.up.requests.filter((r) => r.name === 'deleteWebhook');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]?.json?.['drop_pending_updates'], false, JSON.stringify(sent[0]?.json));
+  assert.equal(c.gw.snapshot().dropPendingKept.byMethod.deleteWebhook, 1);
+});
+
 test('setWebhook keeps its parameters but not the drop; a certificate upload with the drop is refused with a reason', async (t) => {
   const c = await setup(t);
   const r = await call(c.gw, 'setWebhook', json({ url: 'https://example.org/hook', drop_pending_updates: 'true', max_connections: 5 }));
