@@ -2,34 +2,30 @@
 import { BotwardenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BotApiClient } from '../telegram/client.js';
-import { ApiUnreachableError, TelegramApiError, isRetryable } from '../telegram/errors.js';
+import { ApiUnreachableError, TelegramApiError } from '../telegram/errors.js';
+import { retryDelayMs, withRetry, type BackoffOptions } from '../telegram/retry.js';
 import type { User, WebhookInfo } from '../telegram/types.js';
-import { sleep } from '../util/sleep.js';
-import { monotonicMs } from '../util/clock.js';
 import type { Steps } from './steps.js';
 
-/** Call `fn` until it succeeds, retrying only retryable failures with backoff, until `deadlineMs` (monotonic). */
-export async function untilReachable<T>(
+/** Start-up retries (preflight, the lease backend): 250 ms doubling to 5 s, without jitter (each wait is shown). */
+export const STARTUP_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 5000, jitter: false };
+
+/** Call `fn` until it succeeds, retrying what `retryDelayMs` retries with STARTUP_BACKOFF, until `deadlineMs` (monotonic). */
+export function untilReachable<T>(
   what: string,
   fn: () => Promise<T>,
   opts: { deadlineMs: number; signal: AbortSignal; onRetry: (msg: string) => void; onGiveUp: (err: unknown) => BotwardenError },
 ): Promise<T> {
-  let delayMs = 250;
-  for (let attempt = 1; ; attempt++) {
-    opts.signal.throwIfAborted();
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isRetryable(err) || opts.signal.aborted) throw err;
-      const retryAfterMs = err instanceof TelegramApiError && err.retryAfter !== undefined ? err.retryAfter * 1000 : 0;
-      const waitMs = Math.max(retryAfterMs, delayMs);
-      if (monotonicMs() + waitMs > opts.deadlineMs) throw opts.onGiveUp(err);
+  return withRetry(fn, {
+    deadlineMs: opts.deadlineMs,
+    signal: opts.signal,
+    delayMs: (err, attempt) => retryDelayMs(err, attempt, STARTUP_BACKOFF),
+    onGiveUp: opts.onGiveUp,
+    onRetry: (err, attempt, waitMs) => {
       const why = err instanceof ApiUnreachableError ? err.reason : err instanceof TelegramApiError ? `${err.errorCode} ${err.description}` : String(err);
       opts.onRetry(`${what} failed (${why}); retry ${attempt} in ${(waitMs / 1000).toFixed(1)} s`);
-      await sleep(waitMs, opts.signal);
-      delayMs = Math.min(delayMs * 2, 5000);
-    }
-  }
+    },
+  });
 }
 
 /** getMe with retries: the bot, or a BotwardenError (bad token → exit 3, unreachable → exit 4). */

@@ -6,6 +6,7 @@ import { createMetrics, type Metrics } from '../metrics/botwarden-metrics.js';
 import { BotApiClient } from '../telegram/client.js';
 import type { User } from '../telegram/types.js';
 import { createLeaseBackend } from '../lease/index.js';
+import { isLeaseUnreachable } from '../lease/errors.js';
 import { Elector } from '../lease/elector.js';
 import type { LeaseBackend } from '../lease/types.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
@@ -19,8 +20,8 @@ import { newControlSecret, removeInstanceRecord, writeInstanceRecord } from '../
 import { processStartTime } from '../util/process-identity.js';
 import { monotonicMs } from '../util/clock.js';
 import { VERSION } from '../version.js';
-import { checkToken, clearWebhook } from './api-checks.js';
-import { sleep } from '../util/sleep.js';
+import { checkToken, clearWebhook, STARTUP_BACKOFF } from './api-checks.js';
+import { backoffMs, withRetry } from '../telegram/retry.js';
 import { resolveLocalConflicts, stopOrphans } from './local-conflicts.js';
 import { CrashLoopSignal, Leadership } from './leadership.js';
 import { buildStatus } from './status.js';
@@ -225,25 +226,21 @@ export class Daemon {
     const { config } = this;
     this.steps.start('lease-backend', 'lease backend');
     const backend = (this.backend = createLeaseBackend(config.lease, { stateDir: config.stateDir, logger: this.io.logger.child('lease') }));
-    let delayMs = 250;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await backend.open(signal);
-        this.steps.ok('lease-backend', backend.description);
-        return;
-      } catch (err) {
-        if (signal.aborted) throw err;
-        const unreachable = err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE';
-        if (!unreachable || monotonicMs() + delayMs > deadline) {
-          this.steps.fail('lease-backend', err instanceof Error ? err.message : String(err));
-          throw err;
-        }
-        this.steps.progress('lease-backend', `${backend.description} unreachable; retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s`);
-        this.io.logger.warn(`lease backend ${backend.description} unreachable (${err.message}); retrying`);
-        await sleep(delayMs, signal);
-        delayMs = Math.min(delayMs * 2, 5000);
-      }
+    try {
+      await withRetry(() => backend.open(signal), {
+        deadlineMs: deadline,
+        signal,
+        delayMs: (err, attempt) => (isLeaseUnreachable(err) ? backoffMs(attempt, STARTUP_BACKOFF) : undefined),
+        onRetry: (err, attempt, waitMs) => {
+          this.steps.progress('lease-backend', `${backend.description} unreachable; retry ${attempt} in ${(waitMs / 1000).toFixed(1)} s`);
+          this.io.logger.warn(`lease backend ${backend.description} unreachable (${(err as Error).message}); retrying`);
+        },
+      });
+    } catch (err) {
+      if (!signal.aborted) this.steps.fail('lease-backend', err instanceof Error ? err.message : String(err));
+      throw err;
     }
+    this.steps.ok('lease-backend', backend.description);
   }
 
   /** The status page's actions (`--health-allow-actions`): the secret comes from the env or a new 0600 file. */

@@ -2,14 +2,18 @@
 import { ExitCode } from '../errors.js';
 import type { LeaseRecord } from '../lease/types.js';
 import { botIdOf, redactKnown } from '../util/redact.js';
-import type { DoctorApi } from './api.js';
+import type { BotApiClient } from '../telegram/client.js';
 import type { Finding } from './findings.js';
 import type { LocalProcess, LocalProcessFinder } from './local-processes.js';
 import { probeForPoller, type ProbeMode } from './probe.js';
 
-/** What the doctor calls; each piece can be swapped (tests, other modules as they land). */
+/** The Bot API calls the doctor makes: the client's `answer` (never throws for a refusal or an unreachable API). */
+export type DoctorApi = Pick<BotApiClient, 'apiRoot' | 'answer'>;
+
+/** What the doctor calls; each piece can be swapped (tests). */
 export interface DoctorDeps {
-  api: DoctorApi;
+  /** Opened once the token's format is known to be valid (a malformed token is never put in a URL). */
+  openApi: () => DoctorApi;
   /** Finds this host's processes holding the token; absent = not checked. */
   findLocalProcesses?: LocalProcessFinder;
   /** The lease holder for a bot (only when `--lease` was given); rejects when the backend is unreachable. */
@@ -43,7 +47,6 @@ interface WebhookInfo {
 /** Run every check; stops early only when the token or the API make the rest meaningless. */
 export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<DoctorReport> {
   const findings: Finding[] = [];
-  const api = deps.api;
   const token = opts.token;
   const signal = opts.signal;
   const callOpts = signal ? { signal } : {};
@@ -65,9 +68,10 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
     return finish(ExitCode.badToken);
   }
   findings.push({ id: 'token-format', ok: true, cause: `token format is valid (bot id ${botId})`, botId });
+  const api = deps.openApi();
 
   // 2. getMe: does Telegram accept the token?
-  const me = await api.call<{ id: number; username?: string }>('getMe', {}, callOpts);
+  const me = await api.answer<{ id: number; username?: string }>('getMe', {}, callOpts);
   if (me.kind === 'unreachable') {
     findings.push({
       id: 'api-unreachable',
@@ -78,13 +82,13 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
     return finish(ExitCode.apiUnreachable);
   }
   if (me.kind === 'refused') {
-    const rejected = me.status === 401 || me.status === 404;
+    const rejected = me.errorCode === 401 || me.errorCode === 404;
     findings.push({
       id: rejected ? 'token-rejected' : 'getme-failed',
       ok: false,
       cause: rejected
-        ? `Telegram rejected the token for bot ${botId} (${me.status} ${me.description}): it is wrong, or was revoked in @BotFather`
-        : `getMe failed: ${me.status} ${me.description}`,
+        ? `Telegram rejected the token for bot ${botId} (${me.errorCode} ${me.description}): it is wrong, or was revoked in @BotFather`
+        : `getMe failed: ${me.errorCode} ${me.description}`,
       fix: rejected
         ? 'get the current token from @BotFather (/mybots → API Token), export BOT_TOKEN=<token>, then run `botwarden doctor` again'
         : 'wait and run `botwarden doctor` again; if it persists, check --api-root',
@@ -105,14 +109,14 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
   }
 
   // 3. Webhook: a set webhook makes every getUpdates answer 409 (cause 6 in docs/bot-api-semantics.md §13).
-  const wh = await api.call<WebhookInfo>('getWebhookInfo', {}, callOpts);
+  const wh = await api.answer<WebhookInfo>('getWebhookInfo', {}, callOpts);
   let pending = 0;
   let webhookSet = false;
   if (wh.kind !== 'ok') {
     findings.push({
       id: 'webhook-unknown',
       ok: false,
-      cause: `getWebhookInfo failed: ${wh.kind === 'refused' ? `${wh.status} ${wh.description}` : wh.reason}`,
+      cause: `getWebhookInfo failed: ${wh.kind === 'refused' ? `${wh.errorCode} ${wh.description}` : wh.reason}`,
       fix: 'run `botwarden doctor` again; if it persists, check --api-root',
     });
   } else {

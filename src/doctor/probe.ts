@@ -25,7 +25,8 @@
 // 3. When updates are already waiting, both calls answer at once with the head update and cannot show a
 //    poller; then a poller shows by *confirming*: `pending_update_count` drops within ~1.5 s.
 import { sleep } from '../util/sleep.js';
-import type { DoctorApi } from './api.js';
+import type { ApiAnswer } from '../telegram/answer.js';
+import type { DoctorApi } from './checks.js';
 
 /** `active`: safe step then a 1 s long poll; `safe`: only the non-disturbing step; `off`: no getUpdates at all. */
 export type ProbeMode = 'active' | 'safe' | 'off';
@@ -48,23 +49,23 @@ interface WebhookInfoLike {
 export async function probeForPoller(api: DoctorApi, mode: Exclude<ProbeMode, 'off'>, pendingBefore: number, signal?: AbortSignal): Promise<ProbeResult> {
   // Never an offset (§4.3), never allowed_updates (a persistent setting of the bot, shared with webhooks).
   const params = (timeout: number): Record<string, unknown> => ({ limit: 1, timeout });
-  const interpret = (o: Awaited<ReturnType<typeof api.call<unknown[]>>>, step: string): ProbeResult | 'empty' | 'updates' => {
-    if (o.kind === 'refused' && o.status === 409) {
+  const interpret = (o: ApiAnswer<unknown[]>, step: string): ProbeResult | 'empty' | 'updates' => {
+    if (o.kind === 'refused' && o.errorCode === 409) {
       if (CONFLICT_WEBHOOK.test(o.description)) return { verdict: 'webhook', how: `${step}: 409 ${o.description}` };
       if (CONFLICT_OTHER.test(o.description)) return { verdict: 'poller', how: `${step}: 409 ${o.description}` };
       return { verdict: 'poller', how: `${step}: 409 ${o.description}` };
     }
-    if (o.kind === 'refused') return { verdict: 'unknown', how: `${step}: ${o.status} ${o.description}` };
+    if (o.kind === 'refused') return { verdict: 'unknown', how: `${step}: ${o.errorCode} ${o.description}` };
     if (o.kind === 'unreachable') return { verdict: 'unknown', how: `${step}: ${o.reason}` };
     return Array.isArray(o.result) && o.result.length > 0 ? 'updates' : 'empty';
   };
 
-  const safe = interpret(await api.call<unknown[]>('getUpdates', params(0), { timeoutMs: 10_000, ...(signal ? { signal } : {}) }), 'getUpdates timeout=0');
+  const safe = interpret(await api.answer<unknown[]>('getUpdates', params(0), { timeoutMs: 10_000, ...(signal ? { signal } : {}) }), 'getUpdates timeout=0');
   if (typeof safe === 'object') return safe;
   if (safe === 'updates' || pendingBefore > 0) return watchPending(api, pendingBefore, signal);
   if (mode === 'safe') return { verdict: 'none', how: 'getUpdates timeout=0 answered [] at once (the safe step cannot see a poller that is waiting quietly)' };
 
-  const active = interpret(await api.call<unknown[]>('getUpdates', params(1), { timeoutMs: 10_000, ...(signal ? { signal } : {}) }), 'getUpdates timeout=1');
+  const active = interpret(await api.answer<unknown[]>('getUpdates', params(1), { timeoutMs: 10_000, ...(signal ? { signal } : {}) }), 'getUpdates timeout=1');
   if (typeof active === 'object') return active;
   if (active === 'updates') return watchPending(api, pendingBefore, signal);
   return { verdict: 'none', how: 'a 1 s getUpdates long poll ended with [] and no 409: nobody else polled' };
@@ -73,7 +74,7 @@ export async function probeForPoller(api: DoctorApi, mode: Exclude<ProbeMode, 'o
 /** Updates are waiting: a live poller shows by confirming them (the count drops). Read-only. */
 async function watchPending(api: DoctorApi, pendingBefore: number, signal?: AbortSignal): Promise<ProbeResult> {
   const read = async (): Promise<number | undefined> => {
-    const o = await api.call<WebhookInfoLike>('getWebhookInfo', {}, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+    const o = await api.answer<WebhookInfoLike>('getWebhookInfo', {}, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
     return o.kind === 'ok' ? (o.result.pending_update_count ?? 0) : undefined;
   };
   const first = Math.max(pendingBefore, (await read()) ?? 0);

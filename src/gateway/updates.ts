@@ -178,11 +178,11 @@ export class UpdatesRelay {
         }
       });
       const ans = await call;
-      if (ans.kind === 'answered' && ans.body.ok) {
+      if (ans.kind === 'ok') {
         this.stats.upstreamOffset = Math.max(this.stats.upstreamOffset, acked);
         return { sent: true, offset: acked };
       }
-      const error = ans.kind === 'answered' && !ans.body.ok ? `${ans.body.error_code} ${this.up.redact(ans.body.description)}` : ans.kind === 'unreachable' ? ans.reason : 'unexpected answer';
+      const error = ans.kind === 'refused' ? `${ans.errorCode} ${this.up.redact(ans.description)}` : ans.reason;
       return { sent: false, offset: acked, error };
     } catch (err) {
       return { sent: false, offset: acked, error: this.up.redact(err instanceof Error ? err.message : String(err)) };
@@ -282,10 +282,9 @@ export class UpdatesRelay {
       this.backoff(`getUpdates: ${ans.reason}`);
       return false;
     }
-    const body = ans.body;
-    if (body.ok) {
+    if (ans.kind === 'ok') {
       this.errorStreak = 0;
-      const updates = Array.isArray(body.result) ? (body.result as { update_id?: unknown }[]) : [];
+      const updates = Array.isArray(ans.result) ? (ans.result as { update_id?: unknown }[]) : [];
       if (!this.leader.isLeader()) {
         if (updates.length > 0) {
           this.stats.late();
@@ -305,27 +304,27 @@ export class UpdatesRelay {
       poll.raw(ans.status, ans.raw);
       return true;
     }
-    const code = body.error_code;
+    const code = ans.errorCode;
     if (code === 409) {
-      const cause: ConflictCause = /webhook/i.test(body.description) ? 'webhook' : 'other-poller';
+      const cause: ConflictCause = /webhook/i.test(ans.description) ? 'webhook' : 'other-poller';
       this.stats.conflict(cause);
-      this.logConflict(cause, body.description);
+      this.logConflict(cause, ans.description);
       await sleepUnlessAborted(this.t.conflictDelayMs, poll.signal);
       poll.empty();
       return true;
     }
     if (code === 429) {
-      const retryAfterS = body.parameters?.retry_after ?? 5;
+      const retryAfterS = ans.parameters.retry_after ?? 5;
       this.retryAt = monotonicMs() + retryAfterS * 1000;
       this.logger.warn(`Telegram asked to slow down (429): getUpdates waits ${retryAfterS} s; the bot's poll is held meanwhile`);
       return false;
     }
     if (code >= 500) {
-      this.backoff(`getUpdates: ${code} ${this.up.redact(body.description)}`);
+      this.backoff(`getUpdates: ${code} ${this.up.redact(ans.description)}`);
       return false;
     }
     if (code === 401) this.logger.error('Telegram refused the token (401) on getUpdates: it was revoked or changed in @BotFather; passed to the bot');
-    else this.logger.warn(`Telegram refused getUpdates: ${code} ${this.up.redact(body.description)}; passed to the bot`);
+    else this.logger.warn(`Telegram refused getUpdates: ${code} ${this.up.redact(ans.description)}; passed to the bot`);
     poll.raw(ans.status, ans.raw);
     return true;
   }

@@ -1,15 +1,15 @@
 // The gateway's connection to the real Bot API: one keep-alive socket pool (node:http), upstream paths, and small JSON calls.
 import type { Metrics } from '../metrics/botwarden-metrics.js';
-import { HttpPool, networkReason } from '../telegram/http-pool.js';
-import type { ApiResponse } from '../telegram/types.js';
+import { answeredUp, classifyAnswer, unreachableAnswer, type ApiAnswer } from '../telegram/answer.js';
+import { HttpPool } from '../telegram/http-pool.js';
 import { monotonicMs } from '../util/clock.js';
 import { redactKnown } from '../util/redact.js';
 import type { GatewayStats } from './stats.js';
 
-/** What came back from an upstream JSON call: a Bot API envelope (any status), or nothing usable. */
+/** What came back from an upstream JSON call, classified by `telegram/answer.ts`; an answer keeps its raw bytes for the bot. */
 export type UpstreamAnswer =
-  | { kind: 'answered'; status: number; raw: Buffer; body: ApiResponse<unknown> }
-  | { kind: 'unreachable'; reason: string; status?: number };
+  | (Extract<ApiAnswer, { kind: 'ok' | 'refused' }> & { raw: Buffer })
+  | Extract<ApiAnswer, { kind: 'unreachable' }>;
 
 /** Upstream root, token and pool. Paths it builds contain the token: they never go into messages. */
 export class Upstream {
@@ -38,10 +38,10 @@ export class Upstream {
     return redactKnown(text, [this.token]);
   }
 
-  /** Note an upstream call for metrics and reachability. `status` undefined = no answer. */
-  record(method: string, status: number | undefined, startedMs: number): void {
+  /** Note an upstream call for metrics and reachability: `status` of the answer (undefined: none), `up` per `answeredUp`. */
+  record(method: string, status: number | undefined, startedMs: number, up = answeredUp(status)): void {
     this.metrics?.observeApiCall(method, status ?? 'error', (monotonicMs() - startedMs) / 1000);
-    this.stats.upstreamReachable = status !== undefined && status < 500;
+    this.stats.upstreamReachable = up;
   }
 
   /** POST a JSON body to `method` and read the whole answer (`onHeaders`: the server has started answering). Rejects only when `signal` aborts. */
@@ -52,7 +52,6 @@ export class Upstream {
     opts: { signal: AbortSignal; timeoutMs: number; onHeaders?: () => void },
   ): Promise<UpstreamAnswer> {
     const started = monotonicMs();
-    let status: number | undefined;
     try {
       const res = await this.pool.roundTrip({
         method: 'POST',
@@ -63,30 +62,17 @@ export class Upstream {
         idleTimeoutMs: opts.timeoutMs,
         ...(opts.onHeaders ? { onHeaders: opts.onHeaders } : {}),
       });
-      const raw = res.body;
-      status = res.status;
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      if (typeof body === 'object' && body !== null && 'ok' in body) {
-        const env = body as ApiResponse<unknown>;
-        if (env.ok || typeof env.error_code === 'number' || status < 500) {
-          this.record(method, status, started);
-          return { kind: 'answered', status, raw, body: env };
-        }
-      }
-      this.record(method, undefined, started);
-      return { kind: 'unreachable', status, reason: `HTTP ${status} without a Bot API answer` };
+      const ans = classifyAnswer(res.status, res.body);
+      this.record(method, res.status, started, ans.kind !== 'unreachable' && answeredUp(res.status));
+      return ans.kind === 'unreachable' ? ans : { ...ans, raw: res.body };
     } catch (err) {
       if (opts.signal.aborted) {
         this.metrics?.observeApiCall(method, 'error', (monotonicMs() - started) / 1000);
         throw opts.signal.reason;
       }
       this.record(method, undefined, started);
-      return { kind: 'unreachable', reason: this.redact(networkReason(err)) };
+      const ans = unreachableAnswer(err);
+      return { ...ans, reason: this.redact(ans.reason) };
     }
   }
 

@@ -19,6 +19,11 @@ export function leaseRefused(description: string, detail: string, cause?: unknow
   });
 }
 
+/** True when the backend could not be reached (worth retrying at start-up); false for a refusal or anything else. */
+export function isLeaseUnreachable(err: unknown): err is BotwardenError {
+  return err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE';
+}
+
 /** True for the errors above: a backend problem the elector retries, not a bug. */
 export function isLeaseBackendError(err: unknown): err is BotwardenError {
   return err instanceof BotwardenError && (err.code === 'LEASE_UNREACHABLE' || err.code === 'LEASE_REFUSED');

@@ -1,11 +1,12 @@
-// BotApiClient: botwarden's own Bot API calls (preflight, lease hand-over): POST JSON, answers or one of two error kinds.
+// BotApiClient: botwarden's one Bot API client (preflight, the doctor): POST JSON; an answer (`answer`) or a result (`call`).
 import { usageError } from '../errors.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { redactKnown } from '../util/redact.js';
 import { monotonicMs } from '../util/clock.js';
-import { ApiUnreachableError, TelegramApiError } from './errors.js';
-import { HttpPool, networkReason } from './http-pool.js';
-import type { ApiResponse, ResponseParameters, User, WebhookInfo } from './types.js';
+import { classifyAnswer, unreachableAnswer, type ApiAnswer } from './answer.js';
+import { answerError } from './errors.js';
+import { HttpPool } from './http-pool.js';
+import type { User, WebhookInfo } from './types.js';
 
 /** Options for `BotApiClient`. */
 export interface BotApiClientOptions {
@@ -27,7 +28,7 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/** A small Bot API client: `call()` resolves with `result`, or rejects with TelegramApiError / ApiUnreachableError. */
+/** A small Bot API client: `answer()` resolves with how a call ended; `call()` with its result, or rejects with TelegramApiError / ApiUnreachableError. */
 export class BotApiClient {
   /** The API root used (no trailing slash, never contains the token). */
   readonly apiRoot: string;
@@ -60,38 +61,43 @@ export class BotApiClient {
     this.metrics = opts.metrics;
   }
 
-  /** Call `method` with JSON `params`; resolves with the envelope's `result`. */
-  async call<T>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+  /**
+   * Call `method` with JSON `params`; resolves with how it ended (see `classifyAnswer`): never rejects for a refusal or
+   * an unreachable API, only when `opts.signal` aborts (with its reason). Descriptions and reasons are redacted.
+   */
+  async answer<T>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<ApiAnswer<T>> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     opts.signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const started = monotonicMs();
-    let code: number | string = 'error';
+    let ans: ApiAnswer<T>;
     try {
-      let status: number;
-      let text: string;
-      try {
-        const res = await this.pool.roundTrip({
-          method: 'POST',
-          path: `${this.basePath}/bot${this.token}/${method}`,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(params),
-          idleTimeoutMs: timeoutMs,
-          signal,
-        });
-        status = res.status;
-        text = res.body.toString('utf8');
-      } catch (err) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        if (timeout.aborted) throw new ApiUnreachableError(method, `no answer within ${timeoutMs} ms`, { cause: err });
-        throw new ApiUnreachableError(method, redactKnown(networkReason(err), [this.token]), { cause: err });
-      }
-      code = status;
-      return this.decode<T>(method, status, text);
-    } finally {
-      this.metrics?.observeApiCall(method, code, (monotonicMs() - started) / 1000);
+      const res = await this.pool.roundTrip({
+        method: 'POST',
+        path: `${this.basePath}/bot${this.token}/${method}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(params),
+        idleTimeoutMs: timeoutMs,
+        signal,
+      });
+      ans = classifyAnswer<T>(res.status, res.body);
+    } catch (err) {
+      this.metrics?.observeApiCall(method, 'error', (monotonicMs() - started) / 1000);
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      ans = unreachableAnswer(err, timeout.aborted ? timeoutMs : undefined);
+      return { ...ans, reason: redactKnown(ans.reason, [this.token]) };
     }
+    this.metrics?.observeApiCall(method, ans.status ?? 'error', (monotonicMs() - started) / 1000);
+    if (ans.kind === 'refused') return { ...ans, description: redactKnown(ans.description, [this.token]) };
+    return ans;
+  }
+
+  /** Call `method` with JSON `params`; resolves with the envelope's `result`, rejects with TelegramApiError / ApiUnreachableError. */
+  async call<T>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+    const ans = await this.answer<T>(method, params, opts);
+    if (ans.kind === 'ok') return ans.result;
+    throw answerError(method, ans);
   }
 
   /** getMe: the bot's own User (its id equals the digits before `:` in the token). */
@@ -107,29 +113,5 @@ export class BotApiClient {
   /** deleteWebhook; `drop_pending_updates` defaults to false so no waiting update is lost. */
   deleteWebhook(params: { drop_pending_updates?: boolean } = { drop_pending_updates: false }, opts?: CallOptions): Promise<boolean> {
     return this.call<boolean>('deleteWebhook', { drop_pending_updates: params.drop_pending_updates ?? false }, opts);
-  }
-
-  private decode<T>(method: string, status: number, text: string): T {
-    let body: ApiResponse<T> | undefined;
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      if (typeof parsed === 'object' && parsed !== null && 'ok' in parsed) body = parsed as ApiResponse<T>;
-    } catch {
-      body = undefined;
-    }
-    if (body?.ok === true) return body.result;
-    if (body && body.ok === false && typeof body.description === 'string') {
-      const errorCode = typeof body.error_code === 'number' ? body.error_code : status;
-      return this.refuse(method, status, errorCode, body.description, body.parameters);
-    }
-    if (status >= 500 || status === 429 || status < 200) {
-      throw new ApiUnreachableError(method, `HTTP ${status} without a Bot API answer`, { status });
-    }
-    if (status >= 200 && status < 300) throw new ApiUnreachableError(method, `HTTP ${status} with a body that is not a Bot API answer`, { status });
-    return this.refuse(method, status, status, `HTTP ${status}`, undefined);
-  }
-
-  private refuse(method: string, status: number, errorCode: number, description: string, parameters: ResponseParameters | undefined): never {
-    throw new TelegramApiError(method, status, errorCode, redactKnown(description, [this.token]), parameters ?? {});
   }
 }

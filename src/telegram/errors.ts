@@ -1,6 +1,7 @@
 // Bot API failures in two kinds: Telegram answered and refused (TelegramApiError), or we could not reach it (ApiUnreachableError).
 import { BotwardenError } from '../errors.js';
 import { redact } from '../util/redact.js';
+import type { ApiAnswer } from './answer.js';
 import type { ResponseParameters } from './types.js';
 
 /** Telegram answered with an error envelope (or a non-2xx status it meant): it refused the call. */
@@ -72,4 +73,10 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof ApiUnreachableError) return true;
   if (err instanceof TelegramApiError) return err.errorCode === 429 || err.errorCode >= 500;
   return false;
+}
+
+/** The error for a call that did not succeed: refused → TelegramApiError, could not reach → ApiUnreachableError. */
+export function answerError(method: string, ans: Exclude<ApiAnswer, { kind: 'ok' }>): TelegramApiError | ApiUnreachableError {
+  if (ans.kind === 'refused') return new TelegramApiError(method, ans.status, ans.errorCode, ans.description, ans.parameters);
+  return new ApiUnreachableError(method, ans.reason, ans.status === undefined ? {} : { status: ans.status });
 }

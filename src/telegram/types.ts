@@ -1,4 +1,4 @@
-// The few Bot API object shapes botwarden reads (User, Update, WebhookInfo, the response envelope).
+// The few Bot API object shapes botwarden reads (User, Update, WebhookInfo, an error's parameters); the envelope is read in answer.ts.
 
 /** A Telegram user or bot (getMe answers one with the bot-only fields). */
 export interface User {
@@ -38,7 +38,3 @@ export interface ResponseParameters {
   migrate_to_chat_id?: number;
 }
 
-/** The Bot API response envelope: `{ok:true,result}` or `{ok:false,error_code,description,parameters?}`. */
-export type ApiResponse<T> =
-  | { ok: true; result: T; description?: string }
-  | { ok: false; error_code: number; description: string; parameters?: ResponseParameters };

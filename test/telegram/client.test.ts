@@ -130,3 +130,18 @@ test('options are validated once, with the option named', () => {
     assert.ok(!String(err).includes('a/b'));
   }
 });
+
+test('answer(): how a call ended, never thrown; redacted like call()', async (t) => {
+  const { url, bot } = await emulator(t);
+  const c = new BotApiClient({ apiRoot: url, token: bot.token });
+  const me = await c.answer<{ id: number }>('getMe');
+  assert.equal(me.kind, 'ok');
+  assert.equal(me.kind === 'ok' && me.result.id, bot.id);
+  const uLeak = await scripted(t, 400, JSON.stringify({ ok: false, error_code: 400, description: `Bad Request: weird ${TOKEN} echo` }));
+  const leak = await new BotApiClient({ apiRoot: uLeak, token: TOKEN }).answer('x');
+  assert.equal(leak.kind, 'refused');
+  assert.ok(leak.kind === 'refused' && leak.errorCode === 400 && !leak.description.includes(SECRET));
+  const down = await new BotApiClient({ apiRoot: 'http://127.0.0.1:9', token: TOKEN }).answer('getMe');
+  assert.equal(down.kind, 'unreachable');
+  assert.match(down.kind === 'unreachable' ? down.reason : '', /ECONNREFUSED/);
+});

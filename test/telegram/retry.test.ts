@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiUnreachableError, TelegramApiError } from '../../src/telegram/errors.js';
-import { retryDelayMs, withRetry } from '../../src/telegram/retry.js';
+import { backoffMs, retryDelayMs, withRetry } from '../../src/telegram/retry.js';
 
 const unreachable = new ApiUnreachableError('getMe', 'ECONNREFUSED');
 const refused = (code: number, retryAfter?: number): TelegramApiError =>
@@ -114,4 +114,43 @@ test('withRetry: an abort during the wait rejects with the reason (real sleep)',
     /stop now/,
   );
   assert.ok(Date.now() - t0 < 1000);
+});
+
+test('backoffMs: doubling, capped; jitter in [half, full], none with jitter: false', () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((a) => backoffMs(a, { capMs: 5000, jitter: false })), [250, 500, 1000, 2000, 4000, 5000, 5000]);
+  assert.equal(backoffMs(3, { random: () => 0 }), 500);
+  assert.equal(backoffMs(3, { random: () => 0.5 }), 750);
+  assert.equal(backoffMs(3, { random: () => 0, jitter: false }), 1000);
+});
+
+test('withRetry: a policy of its own (delayMs), a shared deadline and the error onGiveUp makes', async () => {
+  const clock = fakeTime();
+  const down = new Error('lease backend down');
+  const policy = (err: unknown, attempt: number): number | undefined => (err === down ? backoffMs(attempt, { jitter: false }) : undefined);
+  const gaveUp = new Error('gave up');
+  let calls = 0;
+  await assert.rejects(
+    withRetry(
+      async () => {
+        calls++;
+        throw down;
+      },
+      { ...clock, delayMs: policy, deadlineMs: 1000, onGiveUp: (err) => (assert.equal(err, down), gaveUp) },
+    ),
+    (err) => err === gaveUp,
+  );
+  // 250 + 500 = 750; the next 1000 would pass the deadline at 1000.
+  assert.deepEqual(clock.waits, [250, 500]);
+  assert.equal(calls, 3);
+  // What the policy does not retry is thrown as it is, at once, without onGiveUp.
+  const bug = new Error('bug');
+  await assert.rejects(
+    withRetry(
+      async () => {
+        throw bug;
+      },
+      { ...fakeTime(), delayMs: policy, onGiveUp: () => gaveUp },
+    ),
+    (err) => err === bug,
+  );
 });

@@ -40,9 +40,9 @@ export function registerDoctorCommand(program: Command): void {
     );
   cmd.action(async (opts: DoctorCliOptions) => {
     // Loaded here, not at the top: `botwarden run` (a long-lived process) must not pay for the doctor's modules.
-    const [{ createDoctorApi }, { runDoctor }, { allHealthy, renderFindings, renderFindingsJson }, { findLocalProcessesProc }, { scanFindings, scanForTokens }, { readApiRoot, readTokenSource }] =
+    const [{ BotApiClient }, { runDoctor }, { allHealthy, renderFindings, renderFindingsJson }, { findLocalProcessesProc }, { scanFindings, scanForTokens }, { readApiRoot, readTokenSource }] =
       await Promise.all([
-        import('../../doctor/api.js'),
+        import('../../telegram/client.js'),
         import('../../doctor/checks.js'),
         import('../../doctor/findings.js'),
         import('../../doctor/local-processes.js'),
@@ -67,7 +67,8 @@ export function registerDoctorCommand(program: Command): void {
         hint: 'export BOT_TOKEN=<token from @BotFather>, or pass --token-file PATH',
       });
     }
-    const deps: DoctorDeps = { api: createDoctorApi(readApiRoot(opts.apiRoot), token), findLocalProcesses: findLocalProcessesProc };
+    const apiRoot = readApiRoot(opts.apiRoot);
+    const deps: DoctorDeps = { openApi: () => new BotApiClient({ apiRoot, token }), findLocalProcesses: findLocalProcessesProc };
     let lease: LeaseBackend | undefined;
     if (opts.lease) {
       lease = await openLease(opts.lease, opts.stateDir);
