@@ -115,7 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     res.once('close', onClose);
     try {
       const ans = await upstream.callJson(env, hook, withoutDrop(params), { signal: ac.signal, timeoutMs: 60_000 });
-      if (ans.kind === 'answered') sendJson(res, ans.status, ans.raw);
+      if (ans.kind !== 'unreachable') sendJson(res, ans.status, ans.raw);
       else sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${ans.reason})`);
     } catch {
       res.destroy(); // the bot went away
