@@ -1,6 +1,6 @@
 // Keeps ARCHITECTURE.md true: every file under src/, scripts/ and .ci/ has exactly one map line there (a list item
 // starting with its full path in backticks), every path it names exists, and each src/ file's line sits in the
-// section of its layer (the table: scripts/layers.mjs).
+// section of its layer (the table: scripts/layers.mjs); and no line tells history ("until X lands").
 // Run by `npm run lint`; exits 1 with one line per problem.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -14,6 +14,8 @@ export const MAPPED_ROOTS = ['src', 'scripts', '.ci'];
 const MENTION = /(?<![A-Za-z0-9_./-])(?:src|scripts|\.ci)\/[A-Za-z0-9_.\-/{},*]*/g;
 /** A map line: a list item whose first word is a backticked path, `- \`src/x.ts\` — what it is for`. */
 const MAP_LINE = /^\s*[-*]\s+`((?:src|scripts|\.ci)\/[^`]*)`/;
+/** Words that tell history or plans instead of what a file is for ("until X lands", "to be adapted", "TODO"). */
+const HISTORY = /\buntil\s+\S+(\s+\S+)?\s+lands\b|\bto be (adapted|moved|replaced|removed|merged)\b|\bTODO\b|\bFIXME\b|\bfor now\b/i;
 /** A layer section heading: `## Layer 3 — …`. */
 const LAYER_HEADING = /^##\s+Layer\s+(\d+)\b/;
 
@@ -38,6 +40,8 @@ export function checkArchitecture({ markdown, files, dirs }) {
       if (m) headings.add(section);
     }
     const where = `ARCHITECTURE.md:${i + 1}`;
+    const history = HISTORY.exec(line)?.[0];
+    if (history) problems.push(`${where}: "${history}" tells history or a plan: say what the code is for now`);
     // Any path named anywhere must exist (a file, or a folder).
     for (const raw of line.match(MENTION) ?? []) {
       const path = raw.replace(/[.,:;]+$/, '');

@@ -63,6 +63,13 @@ test('a second line, a line in the wrong layer, a stale path and a glob are each
   assert.match(problems, /`src\/util\/\{a,b\}\.ts` — name each file by its full path/);
 });
 
+test('a line that tells history instead of purpose is reported', () => {
+  const markdown = map({ ...good, 4: ['- `src/gateway/server.ts` — routing (its own fetch until BotApiClient lands).'] }, '- `scripts/run-tests.mjs` — x');
+  const problems = checkArchitecture({ markdown, files, dirs });
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0] ?? '', /"until BotApiClient lands" tells history/);
+});
+
 test('a file in a folder of no layer is reported', () => {
   const problems = checkArchitecture({
     markdown: map(good, '- `scripts/run-tests.mjs` — x\n- `src/nowhere/x.ts` — lost.'),
