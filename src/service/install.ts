@@ -9,6 +9,7 @@ import { launchdInstallCommands, launchdLabel, launchdUninstallCommands, renderL
 import { SECRET_FILE_TAG, WRITTEN_BY_MARKER, type ServicePlatform, type ServiceSpec } from './spec.js';
 import { renderEnvFile, renderSystemdUnit, systemdInstallCommands, systemdUninstallCommands } from './systemd.js';
 import { shebangNodeFlags } from '../util/shebang.js';
+import { resolveStateDir } from '../config/run-config.js';
 import { renderWindowsTokenFile, renderWindowsWrapper, windowsInstallCommands, windowsUninstallCommands } from './windows.js';
 
 /** Options of `service install`, as the CLI collected them. */
@@ -144,7 +145,7 @@ export function planServiceInstall(input: ServiceInstallInput): ServicePlan {
     nodePath: process.execPath,
     nodeArgs,
     botwardenBin: bin,
-    runArgs: [...input.runArgs],
+    runArgs: platform === 'windows' ? pinStateDir(input.runArgs) : [...input.runArgs],
     command: [...input.command],
     workingDir,
     secretFile: loc.secretFile,
@@ -175,6 +176,15 @@ export function planServiceInstall(input: ServiceInstallInput): ServicePlan {
     nextCommands = windowsInstallCommands(spec);
   }
   return { spec, files, nextCommands };
+}
+
+/**
+ * Windows: the task runs as SYSTEM, whose default state dir (SYSTEM's %LOCALAPPDATA%) is not the one a user's
+ * `botwarden stop` / `status` looks in. Unless `--state-dir` was given, the task gets the installing user's.
+ */
+function pinStateDir(runArgs: readonly string[]): string[] {
+  if (runArgs.some((a) => a === '--state-dir' || a.startsWith('--state-dir='))) return [...runArgs];
+  return ['--state-dir', resolveStateDir(undefined), ...runArgs];
 }
 
 /** Write the planned files: the secret file 0600 (its folder 0700 when created), written atomically. */

@@ -50,7 +50,15 @@ export function windowsInstallCommands(spec: ServiceSpec): string[] {
     `icacls "${spec.secretFile}" /inheritance:r /grant:r "%USERNAME%:F" "SYSTEM:F"`,
     `schtasks /Create /TN "${spec.name}" /TR "\\"${spec.definitionFile}\\"" ${runAs} /F`,
     `schtasks /Run /TN "${spec.name}"`,
+    `botwarden status --state-dir "${stateDirOf(spec)}"`,
   ];
+}
+
+/** The state dir the task uses (install pins one, see `pinStateDir`). */
+function stateDirOf(spec: ServiceSpec): string {
+  const at = spec.runArgs.indexOf('--state-dir');
+  if (at >= 0) return spec.runArgs[at + 1] ?? '';
+  return spec.runArgs.find((a) => a.startsWith('--state-dir='))?.slice('--state-dir='.length) ?? '';
 }
 
 /** The commands the user runs around uninstall. */

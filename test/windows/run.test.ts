@@ -1,0 +1,127 @@
+// botwarden on Windows: the real node.exe under Wine runs botwarden and a node.exe echo bot against the
+// emulator (on Linux). Skipped unless scripts/windows-under-wine.sh runs it (see test/windows/wine.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startTestEmulator, eventually, type TestEmulator } from '../helpers/emulator.js';
+import { SKIP, WINE_NODE, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
+
+const opts = { skip: SKIP, timeout: 240_000 };
+
+async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
+  const emu = await startTestEmulator();
+  const s = scratch();
+  const started: WineProc[] = [];
+  try {
+    await fn(emu, s, started);
+  } finally {
+    for (const p of started) p.kill();
+    await emu.close();
+    s.remove();
+  }
+}
+
+/** Send `texts` one after another; resolve once each got its echo (in any order), return the update ids. */
+async function sendAndAwaitEchoes(emu: TestEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
+  for (const t of texts) await emu.sendText(botId, t);
+  await eventually(`echoes of ${texts.join(', ')}`, async () => {
+    const sent = await emu.sent(botId);
+    return texts.every((t) => sent.some((m) => m.text === `echo: ${t}`));
+  }, timeoutMs);
+}
+
+test('windows: leader answers; Ctrl-C hands over to the standby; nothing lost, no 409', opts, async () => {
+  await withSetup(async (emu, s, started) => {
+    const bot = await emu.createBot();
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
+    started.push(a);
+    await a.waitFor(/ready pid \d+/);
+    const b = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'b' });
+    started.push(b);
+    await b.waitFor(/standby/);
+    await sendAndAwaitEchoes(emu, bot.id, ['one', 'two']);
+
+    a.interrupt();
+    await emu.sendText(bot.id, 'during handover');
+    assert.equal(await a.exited(), 0, a.output());
+    await b.waitFor(/ready pid \d+/);
+    await sendAndAwaitEchoes(emu, bot.id, ['during handover', 'three']);
+    assert.match(a.output(), /lease released/);
+
+    const stats = await emu.stats(bot.id);
+    assert.equal(stats.conflicts, 0, 'the emulator answered no 409');
+    b.interrupt();
+    assert.equal(await b.exited(), 0, b.output());
+    assert.deepEqual(s.processes(), [], 'no bot process left');
+  });
+});
+
+test('windows: a crashed bot is restarted and the next update is answered', opts, async () => {
+  await withSetup(async (emu, s, started) => {
+    const bot = await emu.createBot();
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
+    started.push(a);
+    await a.waitFor(/ready pid \d+/);
+    await sendAndAwaitEchoes(emu, bot.id, ['crash']);
+    await a.waitFor(/bot started \(pid \d+\)[\s\S]*bot started \(pid \d+\)/);
+    await sendAndAwaitEchoes(emu, bot.id, ['after the crash']);
+    a.interrupt();
+    assert.equal(await a.exited(), 0, a.output());
+    assert.deepEqual(s.processes(), [], 'no bot process left');
+  });
+});
+
+test('windows: status and stop through the control endpoint', opts, async () => {
+  await withSetup(async (emu, s, started) => {
+    const bot = await emu.createBot();
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
+    started.push(a);
+    await a.waitFor(/ready pid \d+/);
+    const status = await botwardenOnce(['status', '--state-dir', winPath(s.stateDir)], { dir: s.dir, name: 'status' });
+    assert.equal(status.code, 0, status.output);
+    assert.match(status.output, /role: leader/);
+    assert.ok(!status.output.includes(bot.token.split(':')[1] ?? '?'), 'no token in status output');
+    const stop = await botwardenOnce(['stop', '--state-dir', winPath(s.stateDir)], { dir: s.dir, name: 'stop' });
+    assert.equal(stop.code, 0, stop.output);
+    assert.match(stop.output, /stopped 1 instance/);
+    assert.equal(await a.exited(), 0, a.output());
+    assert.deepEqual(s.processes(), [], 'no bot process left');
+  });
+});
+
+test('windows: service install --dry-run writes a .cmd task wrapper with %, " and & quoted, and pins the state dir', opts, async () => {
+  await withSetup(async (emu, s) => {
+    const bot = await emu.createBot();
+    const r = await botwardenOnce(
+      ['service', 'install', '--dry-run', '--', 'C:\\Bots\\my bot.exe', '50% & "more"'],
+      { dir: s.dir, name: 'service', env: { BOT_TOKEN: bot.token, LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' } },
+    );
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /"C:\\Bots\\my bot\.exe" "50%% & ""more"""/);
+    assert.match(r.output, /"--state-dir" "C:\\Users\\me\\AppData\\Local\\botwarden"/);
+    assert.match(r.output, /schtasks \/Create/);
+    assert.match(r.output, /botwarden status --state-dir "C:\\Users\\me\\AppData\\Local\\botwarden"/);
+    assert.ok(!r.output.includes(bot.token.split(':')[1] ?? '?'), 'no token in the output');
+  });
+});
+
+test('windows: a .cmd launcher bot restarted after a crash leaves no old node.exe behind', opts, async () => {
+  await withSetup(async (emu, s, started) => {
+    const bot = await emu.createBot();
+    const cmd = path.join(s.dir, 'bot.cmd');
+    writeFileSync(cmd, `@echo off\r\n"${winPath(WINE_NODE ?? '')}" "${winPath(s.bot)}"\r\n`);
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a', command: [winPath(cmd)] });
+    started.push(a);
+    await a.waitFor(/ready pid \d+/);
+    await sendAndAwaitEchoes(emu, bot.id, ['crash']);
+    await a.waitFor(/ready pid \d+[\s\S]*ready pid \d+/);
+    await emu.sendText(bot.id, 'once');
+    await eventually('one echo of "once"', async () => (await emu.sent(bot.id)).some((m) => m.text === 'echo: once'), 60_000);
+    a.interrupt();
+    assert.equal(await a.exited(), 0, a.output());
+    const echoes = (await emu.sent(bot.id)).filter((m) => m.text === 'echo: once');
+    assert.equal(echoes.length, 1, 'exactly one bot answered');
+    assert.deepEqual(s.processes(), [], 'no bot process left');
+  });
+});
