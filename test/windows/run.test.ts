@@ -95,13 +95,16 @@ test('windows: service install --dry-run writes a .cmd task wrapper with %, " an
     const bot = await emu.createBot();
     const r = await botwardenOnce(
       ['service', 'install', '--dry-run', '--', 'C:\\Bots\\my bot.exe', '50% & "more"'],
-      { dir: s.dir, name: 'service', env: { BOT_TOKEN: bot.token, LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' } },
+      { dir: s.dir, name: 'service', env: { BOT_TOKEN: bot.token } },
     );
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /"C:\\Bots\\my bot\.exe" "50%% & ""more"""/);
-    assert.match(r.output, /"--state-dir" "C:\\Users\\me\\AppData\\Local\\botwarden"/);
+    // The task runs as SYSTEM: it gets the installing user's state dir (%LOCALAPPDATA%\botwarden), and the
+    // printed hint names the same folder, so `botwarden status`/`stop` from the user's shell find it.
+    const pinned = /"--state-dir" "([^"]+\\AppData\\Local\\botwarden)"/.exec(r.output);
+    assert.ok(pinned?.[1], r.output);
+    assert.ok(r.output.includes(`botwarden status --state-dir "${pinned[1]}"`), r.output);
     assert.match(r.output, /schtasks \/Create/);
-    assert.match(r.output, /botwarden status --state-dir "C:\\Users\\me\\AppData\\Local\\botwarden"/);
     assert.ok(!r.output.includes(bot.token.split(':')[1] ?? '?'), 'no token in the output');
   });
 });
