@@ -31,7 +31,7 @@ async function sendAndAwaitEchoes(emu: TestEmulator, botId: number, texts: strin
   }, timeoutMs);
 }
 
-test('windows: leader answers; Ctrl-C hands over to the standby; nothing lost, no 409', opts, async () => {
+test('windows: leader answers; Ctrl-C (to botwarden and its bot, as in a console) hands over to the standby; nothing lost, no 409', opts, async () => {
   await withSetup(async (emu, s, started) => {
     const bot = await emu.createBot();
     const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
@@ -42,11 +42,16 @@ test('windows: leader answers; Ctrl-C hands over to the standby; nothing lost, n
     await b.waitFor(/standby/);
     await sendAndAwaitEchoes(emu, bot.id, ['one', 'two']);
 
+    // Ctrl-C in a console reaches every process attached to it: botwarden and its bot at once.
+    const leaderBots = s.botProcesses();
+    assert.equal(leaderBots.length, 1, 'one bot runs (the standby is cold)');
+    await emu.sendText(bot.id, 'as the leader exits');
     a.interrupt();
+    for (const pid of leaderBots) process.kill(pid, 'SIGINT');
     await emu.sendText(bot.id, 'during handover');
     assert.equal(await a.exited(), 0, a.output());
     await b.waitFor(/ready pid \d+/);
-    await sendAndAwaitEchoes(emu, bot.id, ['during handover', 'three']);
+    await sendAndAwaitEchoes(emu, bot.id, ['as the leader exits', 'during handover', 'three']);
     assert.match(a.output(), /lease released/);
 
     const stats = await emu.stats(bot.id);

@@ -36,6 +36,8 @@ export interface Scratch {
   bot: string;
   /** Linux pids of processes whose command line names this scratch folder. */
   processes(): number[];
+  /** Linux pids of the echo bots of this scratch folder (not botwarden). */
+  botProcesses(): number[];
   remove(): void;
 }
 
@@ -44,18 +46,17 @@ export function scratch(): Scratch {
   const bot = path.join(dir, 'echo-bot.mjs');
   copyFileSync(RAW_ECHO, bot);
   const marker = path.basename(dir);
+  const rows = (): Array<{ pid: number; args: string }> =>
+    spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => ({ pid: Number(l.trim().split(/\s+/)[0]), args: l }))
+      .filter((r) => r.args.includes(marker) && Number.isInteger(r.pid) && r.pid !== process.pid);
   return {
     dir,
     stateDir: path.join(dir, 'state'),
     bot,
-    processes: () => {
-      const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-      return ps.stdout
-        .split('\n')
-        .filter((l) => l.includes(marker) && !l.includes(' ps -eo'))
-        .map((l) => Number(l.trim().split(/\s+/)[0]))
-        .filter((n) => Number.isInteger(n) && n !== process.pid);
-    },
+    processes: () => rows().map((r) => r.pid),
+    botProcesses: () => rows().filter((r) => r.args.includes('echo-bot.mjs') && !r.args.includes('botwarden.js')).map((r) => r.pid),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
