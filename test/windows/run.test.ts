@@ -133,3 +133,25 @@ test('windows: a .cmd launcher bot restarted after a crash leaves no old node.ex
     assert.deepEqual(s.processes(), [], 'no bot process left');
   });
 });
+
+test('windows: doctor beside a running instance reports it as managed, exits 0, and causes no 409', opts, async () => {
+  await withSetup(async (emu, s, started) => {
+    const bot = await emu.createBot();
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
+    started.push(a);
+    await a.waitFor(/ready pid \d+/);
+    await sendAndAwaitEchoes(emu, bot.id, ['before doctor']);
+    const doctor = await botwardenOnce(['doctor', '--api-root', emu.url, '--state-dir', winPath(s.stateDir)], {
+      dir: s.dir,
+      name: 'doctor',
+      env: { BOT_TOKEN: bot.token },
+    });
+    assert.equal(doctor.code, 0, doctor.output);
+    assert.ok(!doctor.output.includes(bot.token.split(':')[1] ?? '?'), 'no token in doctor output');
+    await sendAndAwaitEchoes(emu, bot.id, ['after doctor']);
+    assert.equal((await emu.stats(bot.id)).conflicts, 0, 'doctor made the emulator answer no 409');
+    assert.doesNotMatch(a.output(), /409|conflict/i);
+    a.interrupt();
+    assert.equal(await a.exited(), 0, a.output());
+  });
+});
