@@ -10,6 +10,8 @@ export const RUN_OPTIONS: ReadonlyArray<readonly [flags: string, description: st
   ['--state-dir <dir>', "this host's lock, state files and logs (default: the user's state directory)"],
   ['--lease <url>', 'file: (default, this host), redis://host:port[/db], postgres://user@host/db'],
   ['--lease-ttl <ms>', `lease time-to-live (default ${RUN_DEFAULTS.leaseTtlMs}); crash failover takes about this long`],
+  ['--workers <url>', 'worker mode: redis://host:port[/db]; every instance runs the bot, updates are spread over them by chat (--lease defaults to it)'],
+  ['--partitions <n>', `partitions of the updates in worker mode, the same on every worker (default ${RUN_DEFAULTS.partitions})`],
   ['--health-port <n>', 'serve /healthz /readyz /metrics /status on this port (default 0: pick a free one, printed)'],
   ['--health-host <host>', 'address the health server binds to (default 127.0.0.1)'],
   ['--health-allow-actions', 'let the status page restart the bot and step down (POST with a secret: BOTWARDEN_ACTIONS_SECRET, else generated into a 0600 file)'],

@@ -25,6 +25,10 @@ export interface RunConfig {
   /** Lease URL: `file:`, `redis://…`, `postgres://…`. */
   readonly lease: string;
   readonly leaseTtlMs: number;
+  /** `--workers redis://…`: worker mode (every instance runs the bot; the lease holder polls into partitions). */
+  readonly workers: string | undefined;
+  /** `--partitions`: partitions of the bot's updates in worker mode (the same on every instance). */
+  readonly partitions: number;
   /** Health server port (0 = any free port). */
   readonly healthPort: number;
   readonly healthHost: string;
@@ -68,6 +72,8 @@ export interface RunCliOptions {
   stateDir?: string;
   lease?: string;
   leaseTtl?: string;
+  workers?: string;
+  partitions?: string;
   healthPort?: string;
   healthHost?: string;
   healthAllowActions?: boolean;
@@ -88,6 +94,7 @@ export const RUN_DEFAULTS = {
   apiRoot: 'https://api.telegram.org',
   lease: 'file:',
   leaseTtlMs: 10_000,
+  partitions: 16,
   healthPort: 0,
   healthHost: '127.0.0.1',
   restart: 'always' as RestartPolicyName,
@@ -133,6 +140,11 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
 
   const leaseTtlMs = durationOption('--lease-ttl', cli.leaseTtl ?? file.leaseTtl, RUN_DEFAULTS.leaseTtlMs);
   if (leaseTtlMs < 1000 || leaseTtlMs > 600_000) throw usageError('--lease-ttl', 'milliseconds between 1000 and 600000', leaseTtlMs, 'a few seconds is typical: failover after a crash takes about this long');
+  const workers = cli.workers ?? env['BOTWARDEN_WORKERS'] ?? file.workers;
+  if (workers !== undefined && !/^rediss?:\/\/[^/]+/i.test(workers)) throw usageError('--workers', 'a Redis URL such as redis://127.0.0.1:6379/0', workers.replace(/\/\/[^@/]*@/, '//***@'));
+  const partitionsRaw = cli.partitions ?? file.partitions ?? RUN_DEFAULTS.partitions;
+  const partitions = Number(partitionsRaw);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) throw usageError('--partitions', 'a whole number 1–1024 (the same on every worker of the bot)', partitionsRaw);
   const healthPortRaw = cli.healthPort ?? file.healthPort ?? RUN_DEFAULTS.healthPort;
   const healthPort = Number(healthPortRaw);
   if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65535) throw usageError('--health-port', 'a port number 0–65535 (0 = pick a free one)', healthPortRaw);
@@ -152,8 +164,10 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
     botId,
     apiRoot,
     stateDir,
-    lease: cli.lease ?? env['BOTWARDEN_LEASE'] ?? file.lease ?? RUN_DEFAULTS.lease,
+    lease: cli.lease ?? env['BOTWARDEN_LEASE'] ?? file.lease ?? workers ?? RUN_DEFAULTS.lease,
     leaseTtlMs,
+    workers,
+    partitions,
     healthPort,
     healthHost: cli.healthHost ?? file.healthHost ?? RUN_DEFAULTS.healthHost,
     healthAllowActions: cli.healthAllowActions ?? file.healthAllowActions ?? false,

@@ -19,6 +19,8 @@ function buildSchema(z: typeof Z) {
     stateDir: z.string().min(1).optional(),
     lease: z.string().min(1).optional(),
     leaseTtl: duration.optional(),
+    workers: z.string().regex(/^rediss?:\/\/[^/]+/i, { message: 'expected a Redis URL such as "redis://127.0.0.1:6379/0"' }).optional(),
+    partitions: z.number().int().min(1).max(1024).optional(),
     healthPort: z.number().int().min(0).max(65535).optional(),
     healthHost: z.string().min(1).optional(),
     healthAllowActions: z.boolean().optional(),

@@ -28,6 +28,8 @@ import { buildStatus } from './status.js';
 import type { Role, StepEvent } from '../health/status.js';
 import { Steps } from './steps.js';
 import { restoreTierUp } from '../util/v8-tuning.js';
+import type { WorkerNode } from '../workers/node.js';
+import { WorkerLeadership } from './workers.js';
 
 /** How the daemon talks to its caller (the CLI). */
 export interface DaemonIo {
@@ -58,7 +60,9 @@ export class Daemon {
   private elector: Elector | undefined;
   private gateway: Gateway | undefined;
   private health: HealthServer | undefined;
-  private leadership: Leadership | undefined;
+  private leadership: Leadership | WorkerLeadership | undefined;
+  /** Worker mode (`--workers`): this instance's store, partitions, feed and poller. */
+  private workers: WorkerNode | undefined;
   private fatal: unknown;
   private stopRequested: { force: boolean } | undefined;
   private wakeStop!: () => void;
@@ -119,8 +123,11 @@ export class Daemon {
         logger: log.child('lease'),
       }));
 
+      if (config.workers) await this.openWorkers(config.workers, elector);
+
       this.steps.start('gateway', 'gateway');
       this.gateway = await startGateway({
+        ...(this.workers ? { feed: this.workers } : {}),
         upstreamRoot: config.apiRoot,
         token: config.token,
         leader: elector,
@@ -159,7 +166,28 @@ export class Daemon {
       }
       this.writeState();
 
-      this.leadership = new Leadership({
+      this.leadership = this.workers
+        ? new WorkerLeadership({
+            elector,
+            node: this.workers,
+            makeSupervisor: () => this.makeSupervisor(),
+            logger: log,
+            metrics: this.metrics,
+            onFatal: (err) => this.onFatal(err),
+            onBotEnded: (reason, code) => {
+              log.info(`the bot ended (${reason}) and --restart ${config.restart} does not restart it: stopping botwarden`);
+              this.botExitCode = code;
+              this.stop();
+            },
+            onChange: () => {
+              this.writeState();
+              this.page?.notify();
+            },
+            beforeStart: async () => {
+              await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
+            },
+          })
+        : new Leadership({
         elector,
         gateway: this.gateway,
         makeSupervisor: () => this.makeSupervisor(),
@@ -187,7 +215,7 @@ export class Daemon {
         this.steps.ok('lease', `standby: led by ${h ? `${h.host} pid ${h.pid} since ${new Date(h.since).toISOString()}` : 'another instance'}`);
       }
       if (!this.stopRequested) {
-        if (first === 'leader') this.steps.ok('bot', `started: ${config.command.join(' ')}`);
+        if (first === 'leader' || this.workers) this.steps.ok('bot', `started: ${config.command.join(' ')}${this.workers ? ' (worker)' : ''}`);
         else this.steps.skip('bot', 'bot', 'waiting: starts when this instance becomes leader');
         restoreTierUp(); // start-up is over (see util/v8-tuning.ts)
       }
@@ -212,6 +240,7 @@ export class Daemon {
       elector: this.elector,
       backendDescription: this.backend?.description ?? this.config.lease,
       steps: this.steps.list(),
+      workers: this.workers?.snapshot(),
     });
   }
 
@@ -220,6 +249,33 @@ export class Daemon {
     if (this.stopRequested) return 'stopping';
     const role = this.leadership?.currentRole() ?? 'starting';
     return role === 'leader' && this.elector && !this.elector.isLeader() ? 'standby' : role;
+  }
+
+  /** Worker mode: connect to the store, join the members, take this instance's partitions. */
+  private async openWorkers(url: string, elector: Elector): Promise<void> {
+    const { config } = this;
+    this.steps.start('workers', 'workers');
+    const { WorkerNode } = await import('../workers/node.js');
+    const node = (this.workers = new WorkerNode({
+      url,
+      partitions: config.partitions,
+      botId: config.botId,
+      token: config.token,
+      apiRoot: config.apiRoot,
+      instance: config.instanceId,
+      ttlMs: config.leaseTtlMs,
+      leader: elector,
+      logger: this.io.logger.child('workers'),
+      metrics: this.metrics,
+    }));
+    try {
+      await node.open();
+    } catch (err) {
+      this.steps.fail('workers', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    const owned = node.snapshot().partitions;
+    this.steps.ok('workers', `${node.store.description}: ${config.partitions} partitions, ${owned.length} owned here`);
   }
 
   private async openLease(deadline: number, signal: AbortSignal): Promise<void> {
@@ -339,6 +395,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
       ['leadership', () => this.leadership?.shutdown({ force: this.stopRequested?.force ?? false })],
       ['elector', () => this.elector?.stop()],
+      ['workers', () => this.workers?.close()],
       ['gateway', () => this.gateway?.close()],
       ['status page', () => this.page?.close()],
       ['health', () => this.health?.close()],

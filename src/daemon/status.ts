@@ -5,6 +5,7 @@ import type { Elector } from '../lease/elector.js';
 import type { Supervisor } from '../process/supervisor.js';
 import type { Role, StatusSnapshot, StepEvent } from '../health/status.js';
 import type { User } from '../telegram/types.js';
+import type { WorkersSnapshot } from '../workers/node.js';
 
 /** A bot that stops polling for this long while it runs as leader is "not ready" (longer than any long poll). */
 export const STALL_AFTER_MS = 90_000;
@@ -22,6 +23,8 @@ export interface StatusInputs {
   elector: Elector | undefined;
   backendDescription: string;
   steps: StepEvent[];
+  /** Worker mode only. */
+  workers?: WorkersSnapshot | undefined;
 }
 
 /** The JSON served at /status. Never contains the token. */
@@ -62,5 +65,6 @@ export function buildStatus(i: StatusInputs): StatusSnapshot {
     api: { root: i.config.apiRoot, reachable: gw?.upstreamReachable ?? true },
     preflight: i.steps,
     stallAfterMs: STALL_AFTER_MS,
+    ...(i.workers ? { workers: i.workers } : {}),
   };
 }

@@ -2,3 +2,4 @@
 export { startGateway, type Gateway, type GatewayOptions } from './server.js';
 export type { GatewaySnapshot } from './stats.js';
 export type { RelayTiming } from './updates.js';
+export type { UpdateFeed } from './feed.js';

@@ -8,6 +8,7 @@ import { closeServer, listenLoopback } from '../server.js';
 import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
 import { DropPendingGuard, wantsDrop, webhookMethod, withoutDrop } from './drop-pending.js';
 import { sendError, sendJson } from './envelope.js';
+import { serveFromFeed, type UpdateFeed } from './feed.js';
 import { forwardRequest } from './forward.js';
 import { BodyTooLargeError, parseParams, readBody, type Params } from './params.js';
 import { GatewayStats, type GatewaySnapshot } from './stats.js';
@@ -31,6 +32,8 @@ export interface GatewayOptions extends RelayTiming {
   port?: number;
   /** `--allow-drop-pending`: pass the bot's drop-pending requests through unchanged (default: kept, see drop-pending.ts). */
   allowDropPending?: boolean;
+  /** Worker mode: the bot's getUpdates (production environment) are answered from this feed, never from Telegram. */
+  feed?: UpdateFeed;
 }
 
 /** A running gateway. */
@@ -93,7 +96,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       params = await parseParams(route.search, body, req.headers);
       if (method === '') method = typeof params.get('method') === 'string' ? (params.get('method') as string) : '';
     }
-    if (params && isGetUpdates(method)) return relay(route.env).handle(req, res, params);
+    if (params && isGetUpdates(method)) {
+      if (opts.feed && route.env === '') return serveFromFeed(opts.feed, res, params, stats, logger);
+      return relay(route.env).handle(req, res, params);
+    }
     const hook = params && !allowDrop ? webhookMethod(method) : undefined;
     if (hook && params && wantsDrop(params)) return keepPending(hook, route.env, req, res, params, body);
     return forwardRequest(upstream, logger, req, res, upstream.path('method', route.env, route.rawRest, route.search), method, body);

@@ -1,5 +1,6 @@
 // The shape of `GET /status` (★ fields: role, bot, child, conflicts) and readiness derived from it.
 import type { LeaseRecord } from '../lease/types.js';
+import type { WorkersSnapshot } from '../workers/node.js';
 
 export type Role = 'starting' | 'leader' | 'standby' | 'stopping';
 
@@ -49,15 +50,18 @@ export interface StatusSnapshot {
   preflight: StepEvent[];
   /** When a leader's bot counts as stalled: no getUpdates for this long. */
   stallAfterMs: number;
+  /** Worker mode (`--workers`): partitions this instance owns (★ `partitions`, `inHand`), lag, members, the poller. */
+  workers?: WorkersSnapshot;
 }
 
 /** `/readyz`: a leader whose bot runs, whose API answers, and whose bot still polls. */
 export function readiness(s: StatusSnapshot, now = Date.now()): { ready: boolean; reasons: string[] } {
   const reasons: string[] = [];
-  if (s.role !== 'leader') reasons.push(`role is ${s.role}, not leader`);
+  // In worker mode every instance's bot works (on its partitions): a standby is ready too.
+  if (s.role !== 'leader' && !(s.workers && s.role === 'standby')) reasons.push(`role is ${s.role}, not leader`);
   if (s.child.pid === null) reasons.push(`bot process is not running (${s.child.state})`);
   if (!s.api.reachable) reasons.push('Bot API is unreachable');
-  if (s.role === 'leader' && s.child.pid !== null && s.gateway.used) {
+  if ((s.role === 'leader' || s.workers) && s.child.pid !== null && s.gateway.used) {
     const last = s.gateway.lastGetUpdatesAt;
     const since = s.child.startedAt ?? now;
     const quietMs = now - Math.max(last ?? 0, since);
