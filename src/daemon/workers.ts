@@ -1,7 +1,7 @@
 // Worker mode's counterpart of Leadership: the bot runs on every instance from the start (its updates come from the
 // partitions this instance owns); the lease only decides which instance also polls Telegram into the partitions.
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import type { Elector } from '../lease/elector.js';
 import type { Supervisor } from '../process/supervisor.js';
 import type { Role } from '../health/status.js';

@@ -1,6 +1,6 @@
 // One instance's part in worker mode: the store, partition ownership, the bot's feed and (while leader) the poller.
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import type { LeaderView } from '../lease/types.js';
 import { BotApiClient } from '../telegram/client.js';
 import { WorkerFeed, type FeedRequest } from './feed.js';

@@ -3,7 +3,7 @@
 // offset), so a poller killed at any point loses nothing: the next one gets the unconfirmed updates again, and the
 // store keeps each update once.
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/botwarden-metrics.js';
 import type { LeaderView } from '../lease/types.js';
 import { TelegramApiError } from '../telegram/errors.js';
 import type { BotApiClient } from '../telegram/client.js';

@@ -99,3 +99,21 @@ test('token file and units', () => {
   assert.deepEqual(splitCommandLine(`python "my bot.py" --name='a b' x\\ y`), ['python', 'my bot.py', '--name=a b', 'x y']);
   assert.equal(splitCommandLine('python "unclosed'), undefined);
 });
+
+test('worker mode: --workers must be a Redis URL, --partitions 1–1024, and the lease defaults to the workers URL', () => {
+  const dir = tmp();
+  try {
+    const env = { BOT_TOKEN: TOKEN };
+    const c = resolveRunConfig({ workers: 'redis://127.0.0.1:6379/2' }, ['x'], { env, cwd: dir });
+    assert.equal(c.workers, 'redis://127.0.0.1:6379/2');
+    assert.equal(c.lease, 'redis://127.0.0.1:6379/2', 'the lease follows --workers');
+    assert.equal(c.partitions, 16);
+    assert.equal(resolveRunConfig({ workers: 'redis://a:1', lease: 'postgres://db/x' }, ['x'], { env, cwd: dir }).lease, 'postgres://db/x');
+    assert.equal(resolveRunConfig({}, ['x'], { env, cwd: dir }).workers, undefined);
+    fails(() => resolveRunConfig({ workers: 'nats://127.0.0.1:4222' }, ['x'], { env, cwd: dir }), ExitCode.usage, /--workers: expected a Redis URL/);
+    fails(() => resolveRunConfig({ workers: 'redis://u:secretpw@h:1', partitions: '0' }, ['x'], { env, cwd: dir }), ExitCode.usage, /--partitions: expected a whole number 1–1024/);
+    fails(() => resolveRunConfig({ workers: 'http://u:secretpw@h:1' }, ['x'], { env, cwd: dir }), ExitCode.usage, /^(?!.*secretpw)/s);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
