@@ -1,9 +1,13 @@
 // Worker-mode test helpers: N `botwarden run --workers` instances ("hosts"), messages over many chats, and the
 // order / loss / duplicate check of the replies.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
-import { startInstance, type ChaosInstance } from '../helpers/chaos.js';
+import { freePort, startInstance, type ChaosInstance } from '../helpers/chaos.js';
+import { spawnProcess, type Spawned } from '../helpers/cli.js';
 import type { TestEmulator } from '../helpers/emulator.js';
 
 export const WORKER_ECHO = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'worker-echo.mjs');
@@ -68,8 +72,13 @@ export class ChatInjector {
 export interface OrderReport {
   injected: number;
   missing: string[];
-  /** Replies of a chat that came after a reply to a later message of the same chat. */
+  /**
+   * Replies that break a chat's order: a message answered before the one before it was (a gap), or answered for the
+   * first time after a later one of its chat.
+   */
   orderViolations: string[];
+  /** A reply repeated after later messages of its chat were answered (a frozen worker's bot finishing late). */
+  lateRepeats: string[];
   /** Replies beyond the first, per message. */
   duplicates: number;
 }
@@ -85,24 +94,60 @@ export async function orderReport(emu: TestEmulator, botId: number, texts: reado
     await sleep(200);
   }
   const got = new Set(replies);
+  const seen = new Set<string>();
   const maxSeq = new Map<string, number>();
   const orderViolations: string[] = [];
+  const lateRepeats: string[] = [];
   for (const r of replies) {
     const m = /^(c-?\d+)-(\d+)$/.exec(r);
     if (!m) continue;
     const chat = m[1]!;
     const s = Number(m[2]);
     const max = maxSeq.get(chat) ?? -1;
-    // A repeat of the latest one is a duplicate (at-least-once); anything older after a newer one breaks the order,
-    // and so does a gap (a message answered before the one before it).
-    if (s < max || s > max + 1) orderViolations.push(`${r} after ${chat}-${max}`);
+    // A repeat of the latest one is a plain duplicate (at-least-once).
+    if (s > max + 1) orderViolations.push(`${r} before ${chat}-${max + 1}`);
+    else if (s < max) (seen.has(r) ? lateRepeats : orderViolations).push(`${r} after ${chat}-${max}`);
+    seen.add(r);
     maxSeq.set(chat, Math.max(max, s));
   }
-  return { injected: texts.length, missing: texts.filter((t) => !got.has(t)), orderViolations, duplicates: replies.length - got.size };
+  return { injected: texts.length, missing: texts.filter((t) => !got.has(t)), orderViolations, lateRepeats, duplicates: replies.length - got.size };
 }
 
 export function describeOrder(r: OrderReport): string {
-  return `injected ${r.injected}, missing ${r.missing.length}${r.missing.length ? ` (${r.missing.slice(0, 8).join(' ')})` : ''}, order violations ${r.orderViolations.length}${r.orderViolations.length ? ` (${r.orderViolations.slice(0, 5).join('; ')})` : ''}, duplicates ${r.duplicates}`;
+  return `injected ${r.injected}, missing ${r.missing.length}${r.missing.length ? ` (${r.missing.slice(0, 8).join(' ')})` : ''}, order violations ${r.orderViolations.length}${r.orderViolations.length ? ` (${r.orderViolations.slice(0, 5).join('; ')})` : ''}, late repeats ${r.lateRepeats.length}, duplicates ${r.duplicates}`;
+}
+
+/** A private `redis-server` with AOF (`appendfsync always`) in a temp dir, on a free port; restartable with its data. */
+export async function startAofRedis(): Promise<{ url: string; stop(opts?: { crash?: boolean }): Promise<void>; start(): Promise<void>; close(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-aof-'));
+  const port = await freePort();
+  let proc: Spawned | undefined;
+  const start = async (): Promise<void> => {
+    proc = spawnProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no'], { detached: true });
+    await proc.waitFor(/Ready to accept connections/i, 10_000);
+  };
+  const stop = async (opts: { crash?: boolean } = {}): Promise<void> => {
+    const cur = proc;
+    proc = undefined;
+    if (!cur) return;
+    if (opts.crash) cur.child.kill('SIGKILL');
+    await cur.stop(3000);
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    close: async () => {
+      await stop({ crash: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether `redis-server` can be started here. */
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
 }
 
 /** Delete a bot's worker keys and lease keys from a Redis (the bot id makes them unique to one test). */

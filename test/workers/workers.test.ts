@@ -37,7 +37,10 @@ test('3 workers share the partitions: every chat answered in order, nothing lost
     t.diagnostic(describeOrder(r));
     assert.deepEqual(r.missing, []);
     assert.deepEqual(r.orderViolations, []);
+    assert.deepEqual(r.lateRepeats, []);
     assert.equal(r.duplicates, 0, 'nobody was killed: nothing is processed twice');
+    const page = await (await fetch(`${insts[0]!.healthUrl}/`)).text();
+    assert.match(page, /<h2>Workers<\/h2>/, 'the status page has the workers card');
     const snaps = await Promise.all(insts.map((i) => i.status()));
     const leaders = snaps.filter((s) => s?.role === 'leader');
     assert.equal(leaders.length, 1, 'one poller');
@@ -94,6 +97,7 @@ test('kill -9 of workers and of the poller (seeded): 0 lost, per-chat order kept
     t.diagnostic(`redelivered (metrics of the live instances): ${redelivered}; in hand at the kills (sampled just before): ${inHandAtKills}`);
     assert.deepEqual(r.missing, []);
     assert.deepEqual(r.orderViolations, []);
+    assert.deepEqual(r.lateRepeats, [], 'a killed worker sends nothing late');
     // A killed worker can have had at most one batch in hand per chat it served: 3 kills × at most 20 chats.
     assert.ok(r.duplicates <= 60, `${r.duplicates} duplicates`);
     assert.equal((await emu.stats(bot.id)).conflicts, 0, 'no 409');

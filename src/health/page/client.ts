@@ -102,8 +102,32 @@ export const PAGE_JS = String.raw`'use strict';
       steps.appendChild(li);
     });
 
+    renderWorkers(s.workers, s.instance.id, now);
+
     text('version', 'botwarden ' + s.instance.version + ' · ' + s.instance.id);
     $('actions').hidden = !f.actions;
+  }
+
+  function renderWorkers(w, me, now) {
+    $('workers').hidden = !w;
+    if (!w) return;
+    text('w-partitions', w.partitions.length ? w.partitions.join(', ') + (w.draining.length ? ' (handing back ' + w.draining.join(', ') + ')' : '') : 'none');
+    text('w-inhand', w.inHand);
+    var p = w.poller;
+    var self = p.self && p.self.running;
+    text('w-poller', (self ? 'this instance' : p.instance || 'nobody yet') + (p.lastAppendAt ? ' · last stored ' + dur(now - p.lastAppendAt) + ' ago (update ' + p.lastUpdateId + ')' : '') + (self && p.self.lastError ? ' · ' + p.self.lastError : ''));
+    text('w-members', w.members.length + ': ' + w.members.join(', '));
+    text('w-store', w.store + ' · ' + w.partitionCount + ' partitions');
+    var body = $('w-lag');
+    clear(body);
+    (w.lag || []).forEach(function (lag, i) {
+      var tr = el('tr');
+      var owner = w.owners[i];
+      tr.appendChild(el('td', '', i));
+      tr.appendChild(el('td', owner === me ? 'ok' : owner ? '' : 'warn', owner === me ? 'this instance' : owner || 'free'));
+      tr.appendChild(el('td', lag > 0 ? 'warn' : '', lag));
+      body.appendChild(tr);
+    });
   }
 
   function path(points, x0, span, max, gaps) {

@@ -68,6 +68,17 @@ export const PAGE_HTML = `<!doctype html>
       <figcaption><span id="upd-span">updates/min, last 15 min</span><span id="upd-max" class="muted"></span></figcaption>
     </figure>
   </section>
+  <section id="workers" hidden>
+    <h2>Workers</h2>
+    <dl>
+      <dt>Partitions here</dt><dd id="w-partitions">—</dd>
+      <dt>In hand</dt><dd id="w-inhand">—</dd>
+      <dt>Poller</dt><dd id="w-poller">—</dd>
+      <dt>Members</dt><dd id="w-members">—</dd>
+      <dt>Store</dt><dd id="w-store">—</dd>
+    </dl>
+    <table class="plain small"><thead><tr><th>partition</th><th>owner</th><th>lag</th></tr></thead><tbody id="w-lag"></tbody></table>
+  </section>
   <section class="log-card">
     <h2>Log <span class="muted small">(last 100 lines, token redacted)</span></h2>
     <div id="log" class="log" role="log" aria-live="off"></div>

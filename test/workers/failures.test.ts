@@ -1,0 +1,86 @@
+// Worker mode under failures: a worker frozen (SIGSTOP) longer than the TTL, and Redis killed -9 and started again
+// with AOF. Nothing lost, no chat out of order; a frozen worker's bot may only finish, late, what it had in hand.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import type { ChaosInstance } from '../helpers/chaos.js';
+import { ChatInjector, describeOrder, dropKeys, hasRedisServer, metricSum, orderReport, seeded, SHARED_REDIS, startAofRedis, startWorker } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let emu: TestEmulator;
+before(async () => {
+  emu = await startTestEmulator();
+});
+after(async () => {
+  await emu.close();
+});
+
+const ownedBy = async (insts: readonly ChaosInstance[]): Promise<number> => (await Promise.all(insts.map((i) => i.status()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0);
+
+test('a worker frozen longer than the TTL: the others take its partitions, its late acknowledgements are fenced, nothing lost, order kept', async (t) => {
+  const rnd = seeded(7);
+  const bot = await emu.createBot('workers_freeze_bot');
+  const insts: ChaosInstance[] = [];
+  try {
+    for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: SHARED_REDIS, handlerMs: 20 }));
+    await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
+    const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 500 });
+    await sleep(800);
+    const snaps = await Promise.all(insts.map((i) => i.status()));
+    const candidates = insts.filter((_i, k) => snaps[k]?.role !== 'leader');
+    const victim = candidates[Math.floor(rnd() * candidates.length)]!;
+    const others = insts.filter((i) => i !== victim);
+    const before = await victim.status();
+    const frozenAt = Date.now();
+    victim.freeze();
+    t.diagnostic(`froze ${victim.name} (${before?.workers?.partitions.length} partitions, ${before?.workers?.inHand} in hand)`);
+    await eventually('the others own every partition', async () => (await ownedBy(others)) === 8, 20_000, 50);
+    t.diagnostic(`its partitions served again by the others after ${Date.now() - frozenAt} ms (TTL 3000 ms)`);
+    await sleep(1000);
+    victim.thaw();
+    await eventually('the thawed worker owns partitions again', async () => ((await victim.status())?.workers?.partitions.length ?? 0) > 0, 20_000);
+    await inj.done();
+    const r = await orderReport(emu, bot.id, inj.texts, 40_000);
+    t.diagnostic(describeOrder(r));
+    const fenced = await metricSum(victim, 'botwarden_workers_fenced_total');
+    t.diagnostic(`fenced confirmations on the thawed worker: ${fenced}; late repeats: ${r.lateRepeats.join(' ') || 'none'}`);
+    assert.deepEqual(r.missing, []);
+    assert.deepEqual(r.orderViolations, []);
+    // The frozen bot can finish at most the batch it had: one update per chat.
+    assert.ok(r.lateRepeats.length <= 20, `${r.lateRepeats.length} late repeats`);
+    assert.equal((await emu.stats(bot.id)).conflicts, 0, 'no 409');
+  } finally {
+    await Promise.all(insts.map((i) => i.dispose()));
+    await dropKeys(SHARED_REDIS, bot.id);
+  }
+});
+
+test('Redis killed -9 and started again with AOF, down longer than the TTL: nothing lost, order kept', { skip: hasRedisServer() ? false : 'no redis-server binary' }, async (t) => {
+  const redis = await startAofRedis();
+  const bot = await emu.createBot('workers_aof_bot');
+  const insts: ChaosInstance[] = [];
+  try {
+    for (const name of ['A', 'B']) insts.push(await startWorker({ name, emu, token: bot.token, redis: redis.url, handlerMs: 10 }));
+    await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
+    const inj = new ChatInjector(emu, bot.id, { chats: 10, everyMs: 10, max: 400 });
+    await sleep(1000);
+    await redis.stop({ crash: true });
+    t.diagnostic(`Redis killed -9 after ${inj.texts.length} messages`);
+    await sleep(4000);
+    await redis.start();
+    t.diagnostic(`Redis started again after ${inj.texts.length} messages`);
+    await inj.done();
+    const r = await orderReport(emu, bot.id, inj.texts, 40_000);
+    t.diagnostic(describeOrder(r));
+    const redelivered = (await Promise.all(insts.map((i) => metricSum(i, 'botwarden_workers_redelivered_total')))).reduce((a, b) => a + b, 0);
+    t.diagnostic(`redelivered: ${redelivered}`);
+    assert.deepEqual(r.missing, []);
+    assert.deepEqual(r.orderViolations, []);
+    assert.deepEqual(r.lateRepeats, []);
+    assert.equal((await emu.stats(bot.id)).conflicts, 0, 'no 409');
+  } finally {
+    await Promise.all(insts.map((i) => i.dispose()));
+    await redis.close();
+  }
+});
