@@ -2,7 +2,8 @@
 import { ApiError, badRequest, CONFLICT_BY_SET_WEBHOOK, tooManyRequests } from './errors.js';
 import type { EmulatorCore } from './core.js';
 import { chatJson, chatTypeForId, storeMessage, unixNow, userJson, type ChatRec, type MessageRec } from './objects.js';
-import { lenientInt, type Params, type UploadedFile } from './params.js';
+import { lenientInt } from '../telegram/wire-params.js';
+import type { Params, UploadedFile } from './params.js';
 import { abortPending, applyAllowedUpdates } from './polling.js';
 import { emptyWebhook, type BotState, type StoredFile } from './state.js';
 

@@ -12,6 +12,7 @@
 // Each kind is logged once per gateway and counted (`/status` gateway.dropPendingKept, `botwarden_drop_pending_kept_total`).
 import type { Logger } from '../log.js';
 import type { GatewayStats } from './stats.js';
+import { lenientBool } from '../telegram/wire-params.js';
 import type { Params } from './params.js';
 
 /** The kinds of drop-pending request, as counted. */
@@ -27,7 +28,7 @@ export function webhookMethod(method: string): 'deleteWebhook' | 'setWebhook' | 
 export function wantsDrop(params: Params): boolean {
   const v = params.get('drop_pending_updates');
   if (v === true || v === 1) return true;
-  return typeof v === 'string' && ['true', 'yes', '1'].includes(v.trim().toLowerCase());
+  return typeof v === 'string' && lenientBool(v);
 }
 
 /** Counts and logs (once per kind) the drop-pending requests the gateway kept from Telegram. */
