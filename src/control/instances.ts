@@ -1,6 +1,7 @@
-// Finds this host's running `botwarden run` instances (state files whose process is alive) and talks to them.
+// Finds this host's `botwarden run` instances from their state files and talks to them. The one rule for which
+// records are live, orphaned or stale (and removed) is here: `status`, `stop`, `doctor` and `run` all read through it.
 import { readInstanceRecords, removeInstanceRecord, type InstanceRecord } from '../state/instance-file.js';
-import { isSameProcess } from '../util/process-identity.js';
+import { isSameProcess } from '../process/identity.js';
 import type { StatusSnapshot } from '../health/status.js';
 
 /** A live instance and, when reachable, its /status. */
@@ -10,14 +11,32 @@ export interface LiveInstance {
   error?: string;
 }
 
-/** Live instances under `stateDir` (optionally one bot); records of dead processes are removed on the way. */
-export async function liveInstances(stateDir: string, botId?: number): Promise<InstanceRecord[]> {
-  const out: InstanceRecord[] = [];
+/**
+ * This host's instance records, sorted by one rule (pid + start time, so a reused pid is not taken for the process):
+ * - `live`: its botwarden runs;
+ * - `orphaned`: its botwarden is gone (kill -9) but the bot it started still runs: kept until someone stops that bot
+ *   (the next `botwarden run` for this bot does, see daemon/local-conflicts.ts);
+ * - neither: stale, removed on the way (unless `removeStale: false`, for a caller that changes nothing).
+ */
+export interface HostInstances {
+  live: InstanceRecord[];
+  orphaned: InstanceRecord[];
+}
+
+/** Read and sort the records under `stateDir` (optionally of one bot); stale ones are removed. */
+export async function readHostInstances(stateDir: string, botId?: number, opts: { removeStale?: boolean } = {}): Promise<HostInstances> {
+  const out: HostInstances = { live: [], orphaned: [] };
   for (const rec of readInstanceRecords(stateDir, botId)) {
-    if (await isSameProcess(rec.pid, rec.pidStart)) out.push(rec);
-    else if (!(rec.child && (await isSameProcess(rec.child.pid, rec.child.start)))) removeInstanceRecord(stateDir, rec.botId, rec.instanceId);
+    if (await isSameProcess(rec.pid, rec.pidStart)) out.live.push(rec);
+    else if (rec.child && (await isSameProcess(rec.child.pid, rec.child.start))) out.orphaned.push(rec);
+    else if (opts.removeStale !== false) removeInstanceRecord(stateDir, rec.botId, rec.instanceId);
   }
   return out;
+}
+
+/** Live instances under `stateDir` (optionally one bot); stale records are removed on the way. */
+export async function liveInstances(stateDir: string, botId?: number): Promise<InstanceRecord[]> {
+  return (await readHostInstances(stateDir, botId)).live;
 }
 
 /** GET /status of an instance (2 s limit). */

@@ -17,7 +17,7 @@ import { History } from '../health/history.js';
 import { RecentLines } from '../health/recent-lines.js';
 import { actionsSecretPath, newActionsSecret, removeActionsSecretFile, StatusPage, writeActionsSecretFile, type PageAction, type PageActions } from '../health/page/index.js';
 import { newControlSecret, removeInstanceRecord, writeInstanceRecord } from '../state/instance-file.js';
-import { processStartTime } from '../util/process-identity.js';
+import { processStartTime } from '../process/identity.js';
 import { monotonicMs } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import { checkToken, clearWebhook, STARTUP_BACKOFF } from './api-checks.js';

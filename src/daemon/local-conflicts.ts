@@ -1,43 +1,24 @@
 // Preflight "local conflicts": stop this bot's orphans left by a botwarden that died, then find other local
 // processes holding the token; stop them only with --takeover.
-import path from 'node:path';
 import { BotwardenError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findTokenHolders, isBotwardenRun } from '../process/conflicts.js';
-import { listDescendants, stopTree } from '../process/tree.js';
-import { readInstanceRecords, removeInstanceRecord } from '../state/instance-file.js';
-import { isSameProcess } from '../util/process-identity.js';
+import { readHostInstances } from '../control/instances.js';
+import { conflictsAmong, findTokenHolders, type TokenHolder } from '../process/conflicts.js';
+import { stopTree } from '../process/tree.js';
 import type { Steps } from './steps.js';
 
-/** A process that holds the token, is not ours and is not another botwarden or its bot. */
-export interface LocalConflict {
-  pid: number;
-  command: string;
-  via: string;
-}
-
-/** Processes that may hold the token without polling: shells and terminal multiplexers (they only pass the env on). */
-const PASS_THROUGH = new Set(['sh', 'bash', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh', 'tmux', 'screen', 'login', 'sudo', 'su', 'doas', 'cmd.exe', 'powershell.exe', 'pwsh', 'pwsh.exe', 'powershell']);
-
-
-function isPassThrough(command: string): boolean {
-  const first = command.trim().split(/\s+/)[0] ?? '';
-  return PASS_THROUGH.has(path.basename(first.replace(/^-/, '')).toLowerCase());
-}
-
-/** Stop bots whose botwarden died (kill -9): recognised from this host's instance files, stopped without asking. */
+/** Stop bots whose botwarden died (kill -9): the orphans this host's instance records name, stopped without asking. */
 export async function stopOrphans(opts: { stateDir: string; botId: number; stopTimeoutMs: number; logger: Logger }): Promise<number[]> {
   const stopped: number[] = [];
-  for (const rec of readInstanceRecords(opts.stateDir, opts.botId)) {
-    if (rec.pid === process.pid) continue;
-    if (await isSameProcess(rec.pid, rec.pidStart)) continue;
-    if (rec.child && (await isSameProcess(rec.child.pid, rec.child.start))) {
-      opts.logger.warn(`stopping an orphaned bot process (pid ${rec.child.pid}) left running by botwarden pid ${rec.pid}, which is gone`);
-      await stopTree(rec.child.pid, { graceMs: opts.stopTimeoutMs });
-      stopped.push(rec.child.pid);
-    }
-    removeInstanceRecord(opts.stateDir, rec.botId, rec.instanceId);
+  const { orphaned } = await readHostInstances(opts.stateDir, opts.botId);
+  for (const rec of orphaned) {
+    if (!rec.child) continue;
+    opts.logger.warn(`stopping an orphaned bot process (pid ${rec.child.pid}) left running by botwarden pid ${rec.pid}, which is gone`);
+    await stopTree(rec.child.pid, { graceMs: opts.stopTimeoutMs });
+    stopped.push(rec.child.pid);
   }
+  // Their records are stale now: the same rule removes them.
+  if (stopped.length > 0) await readHostInstances(opts.stateDir, opts.botId);
   return stopped;
 }
 
@@ -50,18 +31,21 @@ export async function resolveLocalConflicts(opts: {
   stopTimeoutMs: number;
   steps: Steps;
   logger: Logger;
-}): Promise<{ orphansStopped: number[]; takenOver: LocalConflict[] }> {
+}): Promise<{ orphansStopped: number[]; takenOver: TokenHolder[] }> {
   opts.steps.start('conflicts', 'local conflicts');
   const orphansStopped = await stopOrphans(opts);
-  const holders = await findTokenHolders(opts.token, { excludePids: [process.pid] });
-  // Other botwarden instances and everything they started (their bots, helper processes such as tsx's esbuild
-  // service that inherit the environment) are not conflicts: the lease arbitrates between instances.
-  const instances = holders.filter((h) => isBotwardenRun(h.command)).map((h) => h.pid);
-  const theirs = new Set((await Promise.all(instances.map((pid) => listDescendants(pid).catch(() => [] as number[])))).flat());
-  const conflicts: LocalConflict[] = holders
-    .filter((h) => h.managedBy === undefined && !isBotwardenRun(h.command) && !theirs.has(h.pid) && !isPassThrough(h.command))
-    .map((h) => ({ pid: h.pid, command: h.command, via: h.via }));
   const orphanNote = orphansStopped.length ? `stopped orphan bot pid ${orphansStopped.join(', ')}; ` : '';
+  // Other botwarden instances of this bot and what they started are not conflicts: the lease arbitrates between them.
+  const instances = (await readHostInstances(opts.stateDir, opts.botId)).live.map((r) => ({ pid: r.pid, instanceId: r.instanceId }));
+  let holders: TokenHolder[];
+  try {
+    holders = await findTokenHolders(opts.token, { excludePids: [process.pid], instances });
+  } catch (err) {
+    opts.steps.warn('conflicts', `${orphanNote}not checked: ${err instanceof Error ? err.message : String(err)}`);
+    return { orphansStopped, takenOver: [] };
+  }
+  // Which holders conflict is process/conflicts.ts's one definition (doctor reports the same ones).
+  const conflicts = conflictsAmong(holders);
   if (conflicts.length === 0) {
     opts.steps.ok('conflicts', `${orphanNote}no other process holds this token`);
     return { orphansStopped, takenOver: [] };

@@ -1,10 +1,10 @@
 // `botwarden doctor`: the checks in order (token → getMe → webhook → local processes → lease → other poller). Read-only.
 import { ExitCode } from '../errors.js';
 import type { LeaseRecord } from '../lease/types.js';
+import type { TokenHolder } from '../process/conflicts.js';
 import { botIdOf, redactKnown } from '../util/redact.js';
 import type { BotApiClient } from '../telegram/client.js';
 import type { Finding } from './findings.js';
-import type { LocalProcess, LocalProcessFinder } from './local-processes.js';
 import { probeForPoller, type ProbeMode } from './probe.js';
 
 /** The Bot API calls the doctor makes: the client's `answer` (never throws for a refusal or an unreachable API). */
@@ -14,8 +14,8 @@ export type DoctorApi = Pick<BotApiClient, 'apiRoot' | 'answer'>;
 export interface DoctorDeps {
   /** Opened once the token's format is known to be valid (a malformed token is never put in a URL). */
   openApi: () => DoctorApi;
-  /** Finds this host's processes holding the token; absent = not checked. */
-  findLocalProcesses?: LocalProcessFinder;
+  /** This host's processes holding the token, each with its role (process/conflicts.ts); rejects when unreadable; absent = not checked. */
+  findLocalProcesses?: (token: string) => Promise<TokenHolder[]>;
   /** The lease holder for a bot (only when `--lease` was given); rejects when the backend is unreachable. */
   leaseHolder?: (botId: number) => Promise<LeaseRecord | null>;
   /** Where the lease lives, for messages (no password). */
@@ -137,18 +137,24 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
     }
   }
 
-  // 4. Local processes holding the token.
-  let managedHere: LocalProcess[] = [];
+  // 4. Local processes holding the token: which conflict is the same definition `run`'s preflight uses.
+  let managedHere: TokenHolder[] = [];
   if (deps.findLocalProcesses) {
-    const procs = await deps.findLocalProcesses(token);
-    if (procs === undefined) {
-      findings.push({ id: 'local-processes', ok: true, cause: `local processes not inspected on ${process.platform} (Linux only for now)` });
-    } else {
-      managedHere = procs.filter((p) => p.managed);
+    let procs: TokenHolder[] | undefined;
+    try {
+      procs = await deps.findLocalProcesses(token);
+    } catch (err) {
+      findings.push({ id: 'local-processes', ok: true, cause: `local processes not inspected: ${clean(err instanceof Error ? err.message : String(err))}` });
+    }
+    if (procs !== undefined) {
+      managedHere = procs.filter((p) => p.role === 'botwarden' || p.role === 'managed');
       for (const p of procs) {
         const cmd = clean(p.command).slice(0, 160);
-        if (p.managed) {
-          findings.push({ id: 'local-process-managed', ok: true, cause: `pid ${p.pid} holds this token under botwarden${p.instanceId ? ` (instance ${p.instanceId})` : ''}: ${cmd}`, pid: p.pid });
+        if (p.role === 'botwarden' || p.role === 'managed') {
+          const what = p.role === 'botwarden' ? 'is a botwarden instance for this bot' : 'holds this token under botwarden';
+          findings.push({ id: 'local-process-managed', ok: true, cause: `pid ${p.pid} ${what}${p.managedBy ? ` (instance ${p.managedBy})` : ''}: ${cmd}`, pid: p.pid });
+        } else if (p.role === 'pass-through') {
+          findings.push({ id: 'local-process-pass-through', ok: true, cause: `pid ${p.pid} holds this token only to pass it on (a shell or terminal multiplexer; it does not poll): ${cmd}`, pid: p.pid });
         } else {
           findings.push({
             id: 'local-process',

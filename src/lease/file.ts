@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { randomUUID } from '../util/crypto-lite.js';
 import { sleep } from '../util/sleep.js';
 import { monotonicMs } from '../util/clock.js';
-import { isSameProcess, processStartTime } from '../util/process-identity.js';
+import { isSameProcess, processStartTime } from '../process/identity.js';
 import { leaseUnreachable, messageOf } from './errors.js';
 import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
 

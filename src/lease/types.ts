@@ -17,7 +17,7 @@ export interface LeaseRecord {
   since: number;
   /** When the lease runs out unless renewed (epoch ms on the reader's wall clock: the backend's remaining time added to the reader's `Date.now()`). */
   expiresAt: number;
-  /** Start time of the holder process (opaque, see util/process-identity.ts); file backend only, to detect pid reuse. */
+  /** Start time of the holder process (opaque, see process/identity.ts); file backend only, to detect pid reuse. */
   processStart?: string;
 }
 

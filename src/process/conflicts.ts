@@ -1,58 +1,114 @@
-// Local processes that hold this bot's token (environment or command line): candidates for a 409 Conflict.
-import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
-import { procStatFields, tryReadProcFile } from '../util/procfs.js';
+// Which local processes hold this bot's token (environment or command line), and which of them conflict: the one
+// definition `run`'s preflight and `doctor` both use. A conflict is a process that may poll getUpdates outside
+// botwarden (→ 409 Conflict); botwarden instances, what they started, and shells that only pass the token on are not.
+import path from 'node:path';
 import { redactKnown } from '../util/redact.js';
+import { ancestorsIn, descendantsIn, readProcessTable, type ProcessEntry } from './table.js';
+
+/**
+ * What a process that holds the token is:
+ * - `botwarden`: a botwarden instance (its command line is `botwarden run …`, or a live instance record names its pid);
+ * - `managed`: started by a botwarden instance (`BOTWARDEN_INSTANCE` in its environment, or a descendant of an instance);
+ * - `pass-through`: a shell, terminal multiplexer or privilege wrapper: it passes the environment on and never polls;
+ * - `conflict`: none of these, e.g. a forgotten copy of the bot: it would make every poll end in 409.
+ */
+export type HolderRole = 'botwarden' | 'managed' | 'pass-through' | 'conflict';
 
 /** A process found holding the token. */
 export interface TokenHolder {
   pid: number;
   /** Its command line, redacted and truncated to `COMMAND_MAX_CHARS`. */
   command: string;
-  /** `BOTWARDEN_INSTANCE` from its environment: it is managed by that botwarden instance (Linux only). */
+  role: HolderRole;
+  /** The botwarden instance it is (role `botwarden`) or was started by (`managed`), when known. */
   managedBy?: string;
-  /** Where the token was seen; `cmdline` wins when it is in both (a token in argv is visible to every user). */
-  via: 'env' | 'cmdline';
+  /**
+   * Where the token was seen; `cmdline` wins when it is in both (a token in argv is visible to every user).
+   * `instance-record`: not seen (the environment is unreadable here), but a live instance record of this bot names it.
+   */
+  via: 'env' | 'cmdline' | 'instance-record';
+}
+
+/** A live botwarden instance of this bot on this host, as its instance record names it. */
+export interface KnownInstance {
+  pid: number;
+  instanceId: string;
 }
 
 export interface FindTokenHoldersOptions {
-  /** Pids never reported (e.g. a botwarden instance's own bot). Self, our ancestors and our descendants are always skipped. */
+  /** Pids never reported. Self, our ancestors and our descendants are always skipped. */
   excludePids?: readonly number[];
+  /**
+   * This bot's live instances from the state dir's records: each counts as `botwarden` (and everything below it as
+   * `managed`) even where the scan cannot read environments (macOS, Windows), and is reported even when unseen.
+   */
+  instances?: readonly KnownInstance[];
+  /** The process table to search (tests); default: read this host's. */
+  table?: readonly ProcessEntry[];
 }
 
 /** Longest command shown, characters. */
 export const COMMAND_MAX_CHARS = 200;
 
+/** Programs that hold the token only to pass it on to what they start (their children are judged on their own). */
+const PASS_THROUGH = new Set([
+  'sh', 'bash', 'zsh', 'fish', 'dash', 'ksh', 'tcsh', 'csh', 'tmux', 'screen', 'login', 'sudo', 'su', 'doas',
+  'cmd.exe', 'powershell.exe', 'pwsh', 'pwsh.exe', 'powershell',
+]);
+
 const TOKEN_CHAR = /[A-Za-z0-9_-]/;
 
 /**
- * Find processes whose environment or command line contains exactly `token` (bounded: `X123:…` or `…secretX` does
- * not count; never a match on a program name). Processes we may not read are skipped silently.
- * Linux: `/proc/<pid>/environ` and `/proc/<pid>/cmdline` (environments of other users' processes are unreadable
- * without root). macOS/other POSIX: command lines only (`ps -A -ww -o pid=,ppid=,command=`): the environment of
- * another process is not available there. Windows: command lines only (PowerShell `Get-CimInstance Win32_Process`).
+ * Every process on this host whose environment or command line contains exactly `token` (bounded: `X123:…` or
+ * `…secretX` does not count; never a match on a program name), each with its role; plus `instances` the scan did not
+ * see. Processes we may not read are skipped silently. Linux: `/proc/<pid>/environ` and `cmdline` (environments of
+ * other users' processes are unreadable without root); macOS, Windows: command lines only (table.ts).
+ * Rejects when the process table cannot be read.
  */
 export async function findTokenHolders(token: string, opts: FindTokenHoldersOptions = {}): Promise<TokenHolder[]> {
   if (token.length < 8) return [];
-  const table = await readProcesses();
-  const skip = ownFamily(process.pid, table);
-  for (const p of opts.excludePids ?? []) skip.add(p);
-  const found: TokenHolder[] = [];
+  const table = opts.table ?? (await readProcessTable({ details: true }));
+  const skip = new Set([process.pid, ...ancestorsIn(table, process.pid), ...descendantsIn(table, process.pid), ...(opts.excludePids ?? [])]);
+  const byPid = new Map(table.map((p) => [p.pid, p]));
+
+  // Instances: from their records, and any `botwarden run` command line holding the token; below them, their bots and
+  // helpers (e.g. tsx's esbuild service) that inherit the environment. The lease arbitrates between instances.
+  const instanceOf = new Map<number, string | undefined>();
+  for (const i of opts.instances ?? []) instanceOf.set(i.pid, i.instanceId);
+  const found: Array<{ proc: ProcessEntry; via: 'env' | 'cmdline'; envInstance: string | undefined }> = [];
   for (const proc of table) {
     if (skip.has(proc.pid)) continue;
     const inArgs = proc.args.some((a) => holdsToken(a, token));
     // The raw NUL-separated text: a bounded match in it is a match in one entry (NUL is neither digit nor token char).
     const inEnv = proc.environ !== undefined && holdsToken(proc.environ, token);
     if (!inArgs && !inEnv) continue;
-    const instance = proc.environ === undefined ? undefined : envValue(proc.environ, 'BOTWARDEN_INSTANCE');
-    found.push({
-      pid: proc.pid,
-      command: showCommand(proc.args, proc.pid, token),
-      ...(instance ? { managedBy: instance } : {}),
-      via: inArgs ? 'cmdline' : 'env',
-    });
+    const envInstance = proc.environ === undefined ? undefined : envValue(proc.environ, 'BOTWARDEN_INSTANCE') || undefined;
+    found.push({ proc, via: inArgs ? 'cmdline' : 'env', envInstance });
+    if (!instanceOf.has(proc.pid) && isBotwardenRun(proc.args.join(' '))) instanceOf.set(proc.pid, envInstance);
   }
-  return found.sort((a, b) => a.pid - b.pid);
+  const startedBy = new Map<number, string | undefined>();
+  for (const [pid, id] of instanceOf) for (const d of descendantsIn(table, pid)) if (!startedBy.has(d)) startedBy.set(d, id);
+
+  const holders: TokenHolder[] = found.map(({ proc, via, envInstance }) => {
+    const command = showCommand(proc.args, proc.pid, token);
+    let role: HolderRole;
+    let managedBy: string | undefined;
+    if (instanceOf.has(proc.pid)) [role, managedBy] = ['botwarden', instanceOf.get(proc.pid)];
+    else if (envInstance !== undefined || startedBy.has(proc.pid)) [role, managedBy] = ['managed', envInstance ?? startedBy.get(proc.pid)];
+    else role = isPassThrough(proc.args) ? 'pass-through' : 'conflict';
+    return { pid: proc.pid, command, role, ...(managedBy ? { managedBy } : {}), via };
+  });
+  for (const i of opts.instances ?? []) {
+    if (skip.has(i.pid) || holders.some((h) => h.pid === i.pid)) continue;
+    const args = byPid.get(i.pid)?.args ?? [];
+    holders.push({ pid: i.pid, command: args.length ? showCommand(args, i.pid, token) : `(botwarden instance ${i.instanceId})`, role: 'botwarden', managedBy: i.instanceId, via: 'instance-record' });
+  }
+  return holders.sort((a, b) => a.pid - b.pid);
+}
+
+/** The holders that conflict: unmanaged processes that may poll with this token. */
+export function conflictsAmong(holders: readonly TokenHolder[]): TokenHolder[] {
+  return holders.filter((h) => h.role === 'conflict');
 }
 
 /**
@@ -66,6 +122,17 @@ export function holdsToken(text: string, token: string): boolean {
     if (!/\d/.test(before) && !TOKEN_CHAR.test(after)) return true;
   }
   return false;
+}
+
+/** True for the command line of a `botwarden run` (another instance of ours: the lease, not preflight, arbitrates). */
+export function isBotwardenRun(command: string): boolean {
+  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
+}
+
+/** A shell or multiplexer by its program name (`-bash` is a login shell). */
+function isPassThrough(args: readonly string[]): boolean {
+  const first = args[0] ?? '';
+  return PASS_THROUGH.has(path.basename(first.replace(/^-/, '').replace(/\\/g, '/')).toLowerCase());
 }
 
 function showCommand(args: readonly string[], pid: number, token: string): string {
@@ -83,101 +150,4 @@ function envValue(environ: string, name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  args: string[];
-  /** The environment as `/proc/<pid>/environ` holds it (`KEY=value` entries, NUL-separated), or undefined when unreadable. */
-  environ: string | undefined;
-}
-
-/** `self`, its ancestors and all its descendants: never conflicts (the shell that exported BOT_TOKEN, our own bot). */
-function ownFamily(self: number, table: readonly ProcInfo[]): Set<number> {
-  const parent = new Map(table.map((p) => [p.pid, p.ppid]));
-  const family = new Set<number>([self]);
-  for (let cur = parent.get(self); cur !== undefined && cur > 0 && !family.has(cur); cur = parent.get(cur)) family.add(cur);
-  const children = new Map<number, number[]>();
-  for (const p of table) {
-    const list = children.get(p.ppid);
-    if (list) list.push(p.pid);
-    else children.set(p.ppid, [p.pid]);
-  }
-  const queue = [self];
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift() as number) ?? []) {
-      if (family.has(c)) continue;
-      family.add(c);
-      queue.push(c);
-    }
-  }
-  return family;
-}
-
-async function readProcesses(): Promise<ProcInfo[]> {
-  if (process.platform === 'linux') return readProcfs();
-  if (process.platform === 'win32') {
-    const out = await run('powershell.exe', [
-      '-NoProfile',
-      '-NonInteractive',
-      '-Command',
-      'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId)`t$($_.ParentProcessId)`t$($_.CommandLine)" }',
-    ]).catch(() => '');
-    return out.split(/\r?\n/).flatMap((line) => {
-      const [pid, ppid, ...cmd] = line.split('\t');
-      return toInfo(pid, ppid, cmd.join('\t'));
-    });
-  }
-  const out = await run('ps', ['-A', '-ww', '-o', 'pid=,ppid=,command=']).catch(() => '');
-  return out.split('\n').flatMap((line) => {
-    const m = /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line);
-    return m ? toInfo(m[1], m[2], m[3] ?? '') : [];
-  });
-}
-
-function toInfo(pid: string | undefined, ppid: string | undefined, command: string): ProcInfo[] {
-  const p = Number(pid);
-  const pp = Number(ppid);
-  if (!pid || !Number.isInteger(p) || !Number.isInteger(pp)) return [];
-  // The command line arrives as one string here; whitespace splitting is enough to search and show it.
-  return [{ pid: p, ppid: pp, args: command.trim().split(/\s+/).filter(Boolean), environ: undefined }];
-}
-
-async function readProcfs(): Promise<ProcInfo[]> {
-  const names = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-  const infos = names.map((n): ProcInfo | undefined => {
-    const pid = Number(n);
-    const stat = read(`/proc/${n}/stat`);
-    if (stat === undefined) return undefined; // gone meanwhile: its other files are gone too
-    const cmdline = read(`/proc/${n}/cmdline`);
-    const environ = read(`/proc/${n}/environ`);
-    const ppid = Number(procStatFields(stat)?.[1]);
-    return {
-      pid,
-      ppid: Number.isInteger(ppid) ? ppid : 0,
-      args: (cmdline ?? '').split('\0').filter(Boolean),
-      environ,
-    };
-  });
-  return infos.filter((i): i is ProcInfo => i !== undefined);
-}
-
-function read(file: string): string | undefined {
-  // latin1: byte-preserving; tokens are ASCII, and a strange byte elsewhere must not break the search.
-  return tryReadProcFile(file, 'latin1');
-}
-
-function run(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { windowsHide: true, timeout: 15_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-  });
-}
-
-/** True for the command line of a `botwarden run` (another instance of ours: the lease, not preflight, arbitrates). */
-export function isBotwardenRun(command: string): boolean {
-  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
 }

@@ -3,7 +3,7 @@ import { BotwardenError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { monotonicMs } from '../util/clock.js';
-import { processStartTime } from '../util/process-identity.js';
+import { processStartTime } from './identity.js';
 import { ChildOutput, type LogFileOptions, type OutputOptions } from './output.js';
 import {
   EMPTY_RESTART_HISTORY,
@@ -15,7 +15,8 @@ import {
   type RestartPolicyName,
 } from './restart-policy.js';
 import { prepareChild, spawnChild, type ChildHandle, type ExitInfo, type PreparedChild, type SpawnOptions } from './spawn.js';
-import { isAlive, stopTree, treeRss, type StopResult } from './tree.js';
+import { isProcessAlive, processGroupExists } from './liveness.js';
+import { stopTree, treeRss, type StopResult } from './tree.js';
 
 /** `starting` → `running` ⇄ `backoff`; ends in `stopped` or `crash-loop`; `fallback` runs the fallback command. */
 export type SupervisorState = 'starting' | 'running' | 'backoff' | 'stopped' | 'crash-loop' | 'fallback';
@@ -424,11 +425,7 @@ export class Supervisor {
 
   /** The leader exited; stop what it left in its process group (politely, in the background). */
   private reapGroup(pgid: number): void {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return; // empty group: the usual case
-    }
+    if (!processGroupExists(pgid)) return; // empty group: the usual case
     this.logger.warn(`the bot exited but left processes in its group ${pgid}; stopping them`);
     this.track(
       stopTree(pgid, { graceMs: this.stopTimeoutMs, leaderGone: true, forceSignal: this.forceStop.signal }).catch((err: unknown) => {
@@ -452,7 +449,7 @@ export class Supervisor {
 
   private async checkMemory(): Promise<void> {
     const running = this.current;
-    if (!running || this.stopRequested || this.restartInFlight || !isAlive(running.handle.pid)) return;
+    if (!running || this.stopRequested || this.restartInFlight || !isProcessAlive(running.handle.pid)) return;
     const rss = await treeRss(running.handle.pid).catch(() => null);
     if (rss === null || this.current !== running) return;
     this.memoryBytes = rss;

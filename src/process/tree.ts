@@ -1,11 +1,11 @@
 // A process and its descendants: list them, stop them all (polite, then forced), sum their memory.
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { isDeadState, procStatFields, readProcFile, tryReadProcFile } from '../util/procfs.js';
-import { isProcessAlive } from '../util/process-identity.js';
+import { isDeadState, readProcFile, tryReadProcFile } from '../util/procfs.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
+import { runCommand } from './command.js';
+import { isProcessAlive, processGroupExists } from './liveness.js';
+import { descendantsIn, readProcessTable, readProcfsTable } from './table.js';
 
 /** How a tree stop ended: `forced` when something was still alive after the grace period and got SIGKILL. */
 export interface StopResult {
@@ -41,16 +41,15 @@ const isWindows = process.platform === 'win32';
 
 /**
  * Every descendant of `pid` (children, grandchildren, … including ones that called setsid), not `pid` itself.
- * Linux: the `/proc/<pid>/task/<tid>/children` files (walks only the tree), falling back to a ppid walk over
- * `/proc/<n>/stat`; macOS and other POSIX: `ps -A -o pid=,ppid=`; Windows: PowerShell `Get-CimInstance
- * Win32_Process`, then `wmic` when PowerShell is missing. Best effort: a process may appear or vanish meanwhile.
+ * Linux: the `/proc/<pid>/task/<tid>/children` files (walks only the tree), falling back to a ppid walk over the
+ * process table (table.ts: /proc, `ps`, PowerShell or wmic). Best effort: a process may appear or vanish meanwhile.
  */
 export async function listDescendants(pid: number): Promise<number[]> {
   if (isLinux) {
     const viaChildren = await descendantsViaChildrenFiles(pid);
     if (viaChildren !== undefined) return viaChildren;
   }
-  return descendantsFromTable(pid, await processTable());
+  return descendantsIn(await readProcessTable(), pid);
 }
 
 /**
@@ -78,8 +77,8 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
   let groupOnlySince: number | undefined;
   let lastScan = 0;
   const allGone = (): boolean => {
-    for (const p of signalled) if (isAlive(p)) return false;
-    if (!group || !groupExists(pid)) return true;
+    for (const p of signalled) if (isProcessAlive(p)) return false;
+    if (!group || !processGroupExists(pid)) return true;
     const now = monotonicMs();
     groupOnlySince ??= now;
     if (now - groupOnlySince < 20 || now - lastScan < 50) return false;
@@ -96,7 +95,7 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
     if (left <= 0 || opts.forceSignal?.aborted) {
       // Forced: anything the survivors started meanwhile goes too.
       for (const p of [...signalled]) {
-        if (!isAlive(p)) continue;
+        if (!isProcessAlive(p)) continue;
         for (const d of await listDescendants(p).catch(() => [] as number[])) signalled.add(d);
       }
       if (isWindows) await taskkill(pid, true);
@@ -123,11 +122,6 @@ export async function treeRss(pid: number): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-/** Whether `pid` is a live process (a zombie counts as gone on Linux). */
-export function isAlive(pid: number): boolean {
-  return isProcessAlive(pid);
-}
-
 // --- helpers -------------------------------------------------------------------------------------------------
 
 function sendAll(pids: Iterable<number>, pgid: number | null, signal: NodeJS.Signals): void {
@@ -143,50 +137,16 @@ function trySignal(target: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether any process (zombies included) is in group `pgid`. */
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Linux: the group's members that are not zombies (synchronous /proc pass, a few ms); elsewhere undefined (unknown). */
+/** Linux: the group's members that are not zombies (one synchronous /proc pass, a few ms); elsewhere undefined (unknown). */
 function liveGroupMembers(pgid: number): number[] | undefined {
   if (!isLinux) return undefined;
-  const out: number[] = [];
-  let names: string[];
   try {
-    names = readdirSync('/proc');
+    return readProcfsTable()
+      .filter((p) => p.pgrp === pgid && !isDeadState(p.state))
+      .map((p) => p.pid);
   } catch {
     return undefined;
   }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const text = tryReadProcFile(`/proc/${name}/stat`);
-    if (text === undefined) continue;
-    const stat = parseStat(text);
-    if (stat && stat.pgrp === pgid && !isDeadState(stat.state)) out.push(Number(name));
-  }
-  return out;
-}
-
-interface StatFields {
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Parse `/proc/<pid>/stat`: `pid (comm) state ppid pgrp …` (see procStatFields). */
-function parseStat(text: string): StatFields | undefined {
-  const f = procStatFields(text);
-  if (!f) return undefined;
-  const ppid = Number(f[1]);
-  const pgrp = Number(f[2]);
-  if (!f[0] || !Number.isInteger(ppid) || !Number.isInteger(pgrp)) return undefined;
-  return { state: f[0], ppid, pgrp };
 }
 
 function rssLinux(pid: number): number {
@@ -207,7 +167,7 @@ async function descendantsViaChildrenFiles(root: number): Promise<number[] | und
     const lists = tids.map((tid) => readChildrenFile(`/proc/${pid}/task/${tid}/children`));
     if (first && tids.length > 0 && lists.every((l) => l instanceof Error && l.code === 'ENOENT')) {
       // The task dir exists but no children file: the kernel does not provide it.
-      return isAlive(root) ? undefined : [];
+      return isProcessAlive(root) ? undefined : [];
     }
     first = false;
     for (const list of lists) {
@@ -232,82 +192,6 @@ function readChildrenFile(file: string): string | NodeJS.ErrnoException {
   }
 }
 
-/** All processes as `[pid, ppid]` pairs. */
-async function processTable(): Promise<Array<[number, number]>> {
-  if (isLinux) {
-    const names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-    const rows: Array<[number, number]> = [];
-    for (const n of names) {
-      const stat = parseStat(tryReadProcFile(`/proc/${n}/stat`) ?? '');
-      if (stat) rows.push([Number(n), stat.ppid]);
-    }
-    return rows;
-  }
-  if (isWindows) {
-    const ps = await run('powershell.exe', [
-      '-NoProfile',
-      '-NonInteractive',
-      '-Command',
-      'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId)" }',
-    ]).catch(() => undefined);
-    if (ps !== undefined) return pairs(ps);
-    return pairs(wmicToPairs(await run('wmic', ['process', 'get', 'ProcessId,ParentProcessId', '/format:csv'])));
-  }
-  return pairs(await run('ps', ['-A', '-o', 'pid=,ppid=']));
-}
-
-/** `wmic … /format:csv` prints `Node,ParentProcessId,ProcessId`; reorder to `pid ppid` lines. */
-function wmicToPairs(csv: string): string {
-  return csv
-    .split(/\r?\n/)
-    .map((l) => l.split(','))
-    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]?.trim() ?? ''))
-    .map((f) => `${f[2]?.trim()} ${f[1]?.trim()}`)
-    .join('\n');
-}
-
-function pairs(text: string): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (const line of text.split(/\r?\n/)) {
-    const [a, b] = line.trim().split(/\s+/);
-    const pid = Number(a);
-    const ppid = Number(b);
-    if (a && b && Number.isInteger(pid) && Number.isInteger(ppid)) out.push([pid, ppid]);
-  }
-  return out;
-}
-
-function descendantsFromTable(root: number, table: ReadonlyArray<[number, number]>): number[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of table) {
-    if (pid === ppid) continue;
-    const list = children.get(ppid);
-    if (list) list.push(pid);
-    else children.set(ppid, [pid]);
-  }
-  const out: number[] = [];
-  const seen = new Set<number>([root]);
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift() as number) ?? []) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
-}
-
-function run(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { windowsHide: true, timeout: 10_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
-  });
-}
-
 async function taskkill(pid: number, force: boolean): Promise<void> {
-  await run('taskkill', ['/pid', String(pid), '/T', ...(force ? ['/F'] : [])]).catch(() => undefined);
+  await runCommand('taskkill', ['/pid', String(pid), '/T', ...(force ? ['/F'] : [])]).catch(() => undefined);
 }

@@ -18,7 +18,7 @@ import {
   type PrivateServer,
 } from '../helpers/chaos.js';
 import type { Spawned } from '../helpers/cli.js';
-import { isAlive } from '../helpers/botwarden-run.js';
+import { isProcessAlive } from '../helpers/botwarden-run.js';
 import { eventually } from '../helpers/emulator.js';
 import { GRAMMY, receivedBy, repliers, type ScenarioEnv } from './scenarios.js';
 
@@ -121,7 +121,7 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
       const x = await leader.status();
       return x && x.role !== 'leader' && !x.gateway.polling ? Date.now() : undefined;
     }, ttlMs + 3000, 10);
-    const goneAt = await eventually('its bot to stop', () => (isAlive(botPid) ? undefined : Date.now()), 10_000, 10);
+    const goneAt = await eventually('its bot to stop', () => (isProcessAlive(botPid) ? undefined : Date.now()), 10_000, 10);
     const lastPoll = journal.pollsBy(leader.name).at(-1);
     const confirmedAtStepDown = (await emu.stats(bot.id)).confirmedUpTo;
     const figures = { stepDownMs: downAt - outAt, botGoneMs: goneAt - outAt, deadlineMs: deadlineAt - outAt, expiryMs: expiryAt - outAt };

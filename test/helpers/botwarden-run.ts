@@ -49,5 +49,5 @@ export async function startRun(opts: {
   });
 }
 
-/** True while `pid` runs; a zombie counts as gone (src/process/tree.ts owns the check). */
-export { isAlive } from '../../src/process/tree.js';
+/** True while `pid` runs; a zombie counts as gone (src/process/liveness.ts owns the check). */
+export { isProcessAlive } from '../../src/process/liveness.js';

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createLeaseBackend, FileLeaseBackend } from '../../src/lease/index.js';
-import { processStartTime } from '../../src/util/process-identity.js';
+import { processStartTime } from '../../src/process/identity.js';
 import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { spawnProcess } from '../helpers/cli.js';

@@ -1,6 +1,6 @@
 // Test helpers for the process layer: fixture paths, a reaper that kills every pid a test started, polling.
 import { fileURLToPath } from 'node:url';
-import { isAlive } from '../../src/process/tree.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 
 /** Absolute path of `test/fixtures/process/<name>`. */
 export function fixture(name: string): string {
@@ -41,7 +41,7 @@ export class Reaper {
 
   /** Pids still alive (for "nothing leaked" assertions). */
   alive(): number[] {
-    return [...this.pids].filter(isAlive);
+    return [...this.pids].filter(isProcessAlive);
   }
 }
 

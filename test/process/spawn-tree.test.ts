@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { liveChildGroups, prepareChild, quoteCmdArgument, resolveWindowsCommand, spawnChild } from '../../src/process/spawn.js';
-import { isAlive, listDescendants, stopTree, treeRss } from '../../src/process/tree.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
+import { listDescendants, stopTree, treeRss } from '../../src/process/tree.js';
 import { Reaper, collect, fixture, nodeFixture, until } from './helpers.js';
 
 const posix = process.platform !== 'win32';
@@ -69,7 +70,7 @@ test('children die with botwarden: process.exit and an uncaught exception both S
     const child = Number(((await out.waitFor(/child (\d+)/, 10_000))[1] as string));
     reaper.pid(child);
     await parent.exited;
-    await until(`the child of a parent that ended by ${how} to be gone`, () => !isAlive(child), 2_000);
+    await until(`the child of a parent that ended by ${how} to be gone`, () => !isProcessAlive(child), 2_000);
   }
 });
 
@@ -109,7 +110,7 @@ test('stopTree: a prompt bot is fully gone well under 100 ms', async () => {
     await collect(h.stdout).waitFor(/ready/);
     const r = await stopTree(h.pid as number, { graceMs: 5_000 });
     assert.equal(r.forced, false);
-    assert.equal(isAlive(h.pid as number), false);
+    assert.equal(isProcessAlive(h.pid as number), false);
     times.push(r.durationMs);
   }
   console.log(`# stopTree of a prompt node bot: ${times.join(', ')} ms`);
@@ -128,7 +129,7 @@ test('stopTree: grandchildren, including one that called setsid, are found befor
   assert.ok(desc.includes(tree.plain) && desc.includes(tree.setsid), `descendants ${desc.join(',')}`);
   const r = await stopTree(h.pid as number, { graceMs: 5_000 });
   assert.equal(r.forced, false);
-  for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isAlive(p), false, `pid ${p} still alive`);
+  for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} still alive`);
   assert.ok(r.pids.includes(tree.setsid));
   console.log(`# stopTree of a 3-process tree (one setsid): ${r.durationMs} ms`);
   assert.ok(r.durationMs < 1_000, `${r.durationMs} ms`);
@@ -143,7 +144,7 @@ test('stopTree: a tree that ignores SIGTERM is SIGKILLed after graceMs; forceSig
   const r = await stopTree(h.pid as number, { graceMs: 300 });
   assert.equal(r.forced, true);
   assert.ok(r.durationMs >= 300 && r.durationMs < 1_500, `${r.durationMs} ms`);
-  for (const p of [h.pid as number, tree.plain, tree.setsid]) assert.equal(isAlive(p), false, `pid ${p} still alive`);
+  for (const p of [h.pid as number, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} still alive`);
   console.log(`# stopTree of a SIGTERM-ignoring tree, graceMs 300: ${r.durationMs} ms`);
 
   const h2 = await spawnChild({ command: nodeFixture('idle.mjs', 'ignore-sigterm'), env });
@@ -163,11 +164,11 @@ test('stopTree with leaderGone: stops what a dead leader left in its group, neve
   const bg = Number(((await collect(h.stdout).waitFor(/bg (\d+)/))[1] as string));
   reaper.pid(bg);
   await h.exited;
-  await until('the background node to be up', () => isAlive(bg));
+  await until('the background node to be up', () => isProcessAlive(bg));
   const r = await stopTree(h.pgid as number, { graceMs: 2_000, leaderGone: true });
   assert.equal(r.forced, false);
   assert.deepEqual(r.pids, []);
-  await until('the leftover to be gone', () => !isAlive(bg), 2_000);
+  await until('the leftover to be gone', () => !isProcessAlive(bg), 2_000);
 });
 
 test('treeRss sums the tree and is 0 for a gone pid', async () => {

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { BotwardenError, ExitCode } from '../../src/errors.js';
 import type { ExitInfo } from '../../src/process/spawn.js';
 import { Supervisor, type SupervisorOptions } from '../../src/process/supervisor.js';
-import { isAlive } from '../../src/process/tree.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import { monotonicMs } from '../../src/util/clock.js';
 import { Reaper, fakeToken, fixture, median, nodeFixture, until } from './helpers.js';
 
@@ -177,7 +177,7 @@ test('crash loop with a fallback command: the fallback runs (state fallback) unt
   assert.equal(crashLoop, false);
   const r = await sup.stop('done');
   assert.equal(r.forced, false);
-  assert.equal(isAlive(snap.pid as number), false);
+  assert.equal(isProcessAlive(snap.pid as number), false);
   assert.equal(sup.snapshot().state, 'stopped');
 });
 
@@ -202,7 +202,7 @@ test('--max-memory: a tree over the limit is restarted (counted), memory events 
   await sup.start();
   await until('a restart for memory', () => spawns.length >= 2, 10_000);
   const first = spawns[0] as { pid: number };
-  assert.equal(isAlive(first.pid), false);
+  assert.equal(isProcessAlive(first.pid), false);
   assert.ok(readings.some((r) => r > limit), `readings ${readings.join(',')}`);
   assert.ok(sup.snapshot().restarts >= 1);
   assert.ok((sup.snapshot().memoryBytes ?? 0) > 0);
@@ -216,7 +216,7 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   const pid = prompt.sup.snapshot().pid as number;
   const r1 = await prompt.sup.stop('test');
   assert.equal(r1.forced, false);
-  assert.equal(isAlive(pid), false);
+  assert.equal(isProcessAlive(pid), false);
   assert.ok(r1.durationMs < 500, `prompt stop ${r1.durationMs} ms`);
 
   const stubborn = make({ command: nodeFixture('grandchild.mjs', 'ignore-sigterm'), stopTimeoutMs: 300 });
@@ -229,7 +229,7 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   assert.equal(a, b, 'stop twice → same result');
   assert.equal(a.forced, true);
   assert.ok(a.durationMs >= 300 && a.durationMs < 1_500, `forced stop ${a.durationMs} ms`);
-  for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isAlive(p), false, `pid ${p} survived`);
+  for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} survived`);
   assert.equal(stubborn.sup.snapshot().state, 'stopped');
   console.log(`# supervisor stop: prompt bot ${r1.durationMs} ms; SIGTERM-ignoring tree with stopTimeoutMs 300: ${a.durationMs} ms`);
 
@@ -251,7 +251,7 @@ test('restart(): the tree is stopped politely and started again, counted; during
   const first = sup.snapshot().pid as number;
   await Promise.all([sup.restart('manual'), sup.restart('same one')]);
   assert.equal(spawns.length, 2, 'two calls during one restart → one restart');
-  assert.equal(isAlive(first), false);
+  assert.equal(isProcessAlive(first), false);
   assert.notEqual(sup.snapshot().pid, first);
   assert.equal(sup.snapshot().restarts, 1);
   assert.equal(sup.snapshot().state, 'running');
@@ -278,7 +278,7 @@ test('processes a crashed bot left in its group are stopped; restart does not wa
   const bg = Number(m[1]);
   reaper.pid(bg);
   await stopped;
-  await until('the leftover to be stopped', () => !isAlive(bg), 3_000);
+  await until('the leftover to be stopped', () => !isProcessAlive(bg), 3_000);
   assert.equal(spawns.length, 1);
   await sup.stop('test');
 });

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnCli } from '../helpers/cli.js';
-import { RAW_ECHO, isAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
+import { RAW_ECHO, isProcessAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
 import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 let emu: TestEmulator;
@@ -45,7 +45,7 @@ test('runs a bot through the gateway, reports /status, stops on SIGTERM with exi
     const stop = spawnCli(['stop', '--state-dir', state.dir]);
     assert.equal(await stop.exited(), 0, stop.stderr());
     assert.equal(await bw.exited(), 0, bw.stderr());
-    assert.ok(!isAlive(childPid), 'the bot process must be gone');
+    assert.ok(!isProcessAlive(childPid), 'the bot process must be gone');
     const all = bw.stdout() + bw.stderr() + st.stdout();
     assert.ok(!all.includes(bot.token.split(':')[1] as string), 'token leaked');
     const again = spawnCli(['status', '--state-dir', state.dir]);
@@ -65,7 +65,7 @@ test('SIGTERM: bot stopped, lease released, exit 0', async () => {
     const pid = (await bw.status()).child.pid as number;
     bw.child.kill('SIGTERM');
     assert.equal(await bw.exited(), 0, bw.stderr());
-    assert.ok(!isAlive(pid));
+    assert.ok(!isProcessAlive(pid));
     assert.match(bw.stderr(), /lease released/);
   } finally {
     await bw.stop();

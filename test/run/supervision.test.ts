@@ -2,7 +2,7 @@
 // is stopped as a whole tree; a bot printing its own token never leaks it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, isAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
+import { RAW_ECHO, isProcessAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
 import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 let emu: TestEmulator;
@@ -51,13 +51,13 @@ test('stop: a bot ignoring SIGTERM with a detached grandchild is gone after --st
     await bw.waitFor(/ready pid/, 15_000);
     const grandchild = Number(m[1]);
     const child = (await bw.status()).child.pid as number;
-    assert.ok(isAlive(grandchild) && isAlive(child));
+    assert.ok(isProcessAlive(grandchild) && isProcessAlive(child));
     const t0 = Date.now();
     bw.child.kill('SIGTERM');
     assert.equal(await bw.exited(), 0, bw.stderr());
     const took = Date.now() - t0;
-    assert.ok(!isAlive(child), 'bot still alive');
-    assert.ok(!isAlive(grandchild), 'grandchild still alive');
+    assert.ok(!isProcessAlive(child), 'bot still alive');
+    assert.ok(!isProcessAlive(grandchild), 'grandchild still alive');
     assert.ok(took >= 700 && took < 8000, `stop took ${took} ms`);
   } finally {
     await bw.stop();

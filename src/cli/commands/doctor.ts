@@ -5,6 +5,8 @@ import type { DoctorDeps } from '../../doctor/checks.js';
 import type { Finding } from '../../doctor/findings.js';
 import type { ProbeMode } from '../../doctor/probe.js';
 import type { LeaseBackend } from '../../lease/types.js';
+import type { KnownInstance, TokenHolder } from '../../process/conflicts.js';
+import { botIdOf } from '../../util/redact.js';
 
 interface DoctorCliOptions {
   scan?: string;
@@ -40,12 +42,11 @@ export function registerDoctorCommand(program: Command): void {
     );
   cmd.action(async (opts: DoctorCliOptions) => {
     // Loaded here, not at the top: `botwarden run` (a long-lived process) must not pay for the doctor's modules.
-    const [{ BotApiClient }, { runDoctor }, { allHealthy, renderFindings, renderFindingsJson }, { findLocalProcessesProc }, { scanFindings, scanForTokens }, { readApiRoot, readTokenSource }] =
+    const [{ BotApiClient }, { runDoctor }, { allHealthy, renderFindings, renderFindingsJson }, { scanFindings, scanForTokens }, { readApiRoot, readTokenSource }] =
       await Promise.all([
         import('../../telegram/client.js'),
         import('../../doctor/checks.js'),
         import('../../doctor/findings.js'),
-        import('../../doctor/local-processes.js'),
         import('../../doctor/scan.js'),
         import('../../doctor/token-source.js'),
       ]);
@@ -68,7 +69,7 @@ export function registerDoctorCommand(program: Command): void {
       });
     }
     const apiRoot = readApiRoot(opts.apiRoot);
-    const deps: DoctorDeps = { openApi: () => new BotApiClient({ apiRoot, token }), findLocalProcesses: findLocalProcessesProc };
+    const deps: DoctorDeps = { openApi: () => new BotApiClient({ apiRoot, token }), findLocalProcesses: (t) => findLocalTokenHolders(t, opts.stateDir) };
     let lease: LeaseBackend | undefined;
     if (opts.lease) {
       lease = await openLease(opts.lease, opts.stateDir);
@@ -93,6 +94,27 @@ export function registerDoctorCommand(program: Command): void {
       await lease?.close();
     }
   });
+}
+
+/**
+ * This host's processes holding the token, judged as `run`'s preflight judges them; this bot's live instances from
+ * the state dir's records count as botwarden even where the scan sees command lines only (macOS, Windows).
+ */
+async function findLocalTokenHolders(token: string, stateDirFlag: string | undefined): Promise<TokenHolder[]> {
+  const [{ findTokenHolders }, { readHostInstances }, { resolveStateDir }] = await Promise.all([
+    import('../../process/conflicts.js'),
+    import('../../control/instances.js'),
+    import('../../config/index.js'),
+  ]);
+  const botId = botIdOf(token);
+  let instances: KnownInstance[] = [];
+  try {
+    // The doctor changes nothing: stale records stay for `run`/`status` to remove.
+    if (botId !== undefined) instances = (await readHostInstances(resolveStateDir(stateDirFlag), botId, { removeStale: false })).live.map((r) => ({ pid: r.pid, instanceId: r.instanceId }));
+  } catch {
+    // no readable state dir: the scan alone decides
+  }
+  return findTokenHolders(token, { instances });
 }
 
 /** Open the lease backend read-only through `src/lease`'s factory, when that module is present in this build. */

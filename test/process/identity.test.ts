@@ -1,11 +1,12 @@
-// process-identity: start times that tell a pid's current process from an earlier one, liveness, /proc parsing.
+// process/identity and process/liveness: start times that tell a pid's current process from an earlier one, liveness, /proc parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isProcessAlive, isSameProcess, parseProcStatStartTime, processStartTime } from '../../src/util/process-identity.js';
+import { isSameProcess, parseProcStatStartTime, processStartTime } from '../../src/process/identity.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 
 test('parseProcStatStartTime counts fields from the last ")" (comm with spaces and parens)', () => {
   const tail = 'S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19 20 21';

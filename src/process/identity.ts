@@ -1,10 +1,10 @@
 // Process identity that survives pid reuse: a pid plus the process's start time (Linux /proc, macOS ps, Windows PowerShell).
-import { execFile } from 'node:child_process';
-import { isDeadState, procStatFields, readProcFile } from './procfs.js';
+import { procStatFields, readProcFile } from '../util/procfs.js';
+import { runCommand } from './command.js';
+import { isProcessAlive } from './liveness.js';
 
-/** How long the `ps` / PowerShell fallbacks may take before we give up (ms). */
+/** How long the `ps` / PowerShell look-ups may take before we give up (ms). */
 const COMMAND_TIMEOUT_MS = 5_000;
-const isLinux = process.platform === 'linux' || process.platform === 'android';
 
 /**
  * The start time of process `pid` as an opaque string that differs between two processes that had the same pid,
@@ -37,7 +37,7 @@ const startCache = new Map<number, { value: string; at: number }>();
 
 async function spawnedStartTime(pid: number): Promise<string | null> {
   if (process.platform === 'win32') {
-    const out = await run('powershell.exe', [
+    const out = await trimmedOutput('powershell.exe', [
       '-NoProfile',
       '-NonInteractive',
       '-Command',
@@ -46,7 +46,7 @@ async function spawnedStartTime(pid: number): Promise<string | null> {
     return out !== null && /^\d+$/.test(out) ? out : null;
   }
   // macOS, FreeBSD and other POSIX systems: the full start date, e.g. "Mon Jun  3 10:11:12 2024".
-  const out = await run('ps', ['-o', 'lstart=', '-p', String(pid)]);
+  const out = await trimmedOutput('ps', ['-o', 'lstart=', '-p', String(pid)]);
   return out ? out.replace(/\s+/g, ' ') : null;
 }
 
@@ -57,31 +57,6 @@ async function spawnedStartTime(pid: number): Promise<string | null> {
 export function parseProcStatStartTime(stat: string): string | null {
   const start = procStatFields(stat)?.[19];
   return start !== undefined && /^\d+$/.test(start) ? start : null;
-}
-
-/**
- * True when a process with this pid is running: it exists (signal 0; EPERM means it exists but belongs to someone
- * else) and, on Linux, is not a zombie (exited, waiting for its parent to reap it: it will never run again).
- */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !(isLinux && isZombie(pid));
-}
-
-/** Linux: the process is a zombie, or its /proc entry vanished meanwhile. */
-function isZombie(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readProcFile(`/proc/${pid}/stat`);
-  } catch {
-    return true;
-  }
-  return isDeadState(procStatFields(stat)?.[0]);
 }
 
 /**
@@ -97,12 +72,8 @@ export async function isSameProcess(pid: number, startTime: string | null | unde
   return now === startTime;
 }
 
-/** Run a command, resolve its trimmed stdout, or null on any failure (non-zero exit, missing binary, timeout). */
-function run(cmd: string, args: string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: COMMAND_TIMEOUT_MS, windowsHide: true, encoding: 'utf8' }, (err, stdout) => {
-      const out = typeof stdout === 'string' ? stdout.trim() : '';
-      resolve(err || out === '' ? null : out);
-    });
-  });
+/** A command's trimmed stdout, or null on any failure (non-zero exit, missing binary, timeout) or when it printed nothing. */
+async function trimmedOutput(cmd: string, args: string[]): Promise<string | null> {
+  const out = await runCommand(cmd, args, { timeoutMs: COMMAND_TIMEOUT_MS }).then((s) => s.trim(), () => '');
+  return out === '' ? null : out;
 }

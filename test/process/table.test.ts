@@ -1,0 +1,92 @@
+// The process table: each OS's reader with its command runner injected (Windows' PowerShell → wmic fallback, ps), the
+// Linux /proc reader against this host, and the tree walks over a table.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CommandRunner } from '../../src/process/command.js';
+import { ancestorsIn, descendantsIn, parseWmicCsv, readProcfsTable, readPsTable, readWindowsTable, type ProcessEntry } from '../../src/process/table.js';
+
+/** A runner that answers per program (a string: printed; an Error: the command failed) and records what was run. */
+function fakeRunner(answers: Record<string, string | Error>): { run: CommandRunner; calls: string[] } {
+  const calls: string[] = [];
+  const run: CommandRunner = (file) => {
+    calls.push(file);
+    const a = answers[file];
+    if (a === undefined) return Promise.reject(new Error(`spawn ${file} ENOENT`));
+    return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+  };
+  return { run, calls };
+}
+
+const WMIC = '\r\r\nNode,CommandLine,ParentProcessId,ProcessId\r\r\nHOST,,0,4\r\r\nHOST,"C:\\node.exe" bot.js --a=1,2,3,4,1200\r\r\n';
+
+test('Windows: PowerShell output is the table; wmic is not asked', async () => {
+  const { run, calls } = fakeRunner({ 'powershell.exe': '4\t0\t\r\n1200\t4\t"C:\\node.exe" bot.js\r\n' });
+  const rows = await readWindowsTable(run);
+  assert.deepEqual(calls, ['powershell.exe']);
+  assert.deepEqual(rows, [
+    { pid: 4, ppid: 0, args: [] },
+    { pid: 1200, ppid: 4, args: ['"C:\\node.exe"', 'bot.js'] },
+  ]);
+});
+
+test('Windows: empty PowerShell output is a failure, not "no processes": wmic answers instead', async () => {
+  for (const printed of ['', '\r\n', '   \r\n\r\n']) {
+    const { run, calls } = fakeRunner({ 'powershell.exe': printed, wmic: WMIC });
+    const rows = await readWindowsTable(run);
+    assert.deepEqual(calls, ['powershell.exe', 'wmic'], JSON.stringify(printed));
+    assert.deepEqual(rows.map((r) => r.pid), [4, 1200]);
+  }
+});
+
+test('Windows: a failing PowerShell falls back to wmic; both failing or empty rejects, naming both', async () => {
+  const failed = fakeRunner({ 'powershell.exe': new Error('Command failed: powershell.exe'), wmic: WMIC });
+  assert.deepEqual((await readWindowsTable(failed.run)).map((r) => r.pid), [4, 1200]);
+  await assert.rejects(readWindowsTable(fakeRunner({ 'powershell.exe': '' }).run), /PowerShell printed no process, and wmic failed \(spawn wmic ENOENT\)/);
+  await assert.rejects(readWindowsTable(fakeRunner({ 'powershell.exe': '', wmic: '\r\r\n' }).run), /PowerShell printed no process, and wmic printed no process/);
+});
+
+test('wmic CSV: a command line holding commas stays whole; the numbers are read from the end', () => {
+  assert.deepEqual(parseWmicCsv(WMIC), [
+    { pid: 4, ppid: 0, args: [] },
+    { pid: 1200, ppid: 4, args: ['"C:\\node.exe"', 'bot.js', '--a=1,2,3'] },
+  ]);
+});
+
+test('ps (macOS): pid, ppid and the command line; a ps that printed nothing rejects', async () => {
+  const { run } = fakeRunner({ ps: '    1     0 /sbin/launchd\n  512     1 node bot.js --x\n  513   512\n' });
+  assert.deepEqual(await readPsTable(run), [
+    { pid: 1, ppid: 0, args: ['/sbin/launchd'] },
+    { pid: 512, ppid: 1, args: ['node', 'bot.js', '--x'] },
+    { pid: 513, ppid: 512, args: [] },
+  ]);
+  await assert.rejects(readPsTable(fakeRunner({ ps: '' }).run), /ps printed no process/);
+});
+
+test('Linux /proc: we are in the table with our parent, group and state; details add our argv', { skip: process.platform !== 'linux' && '/proc is Linux' }, () => {
+  const plain = readProcfsTable().find((p) => p.pid === process.pid);
+  assert.equal(plain?.ppid, process.ppid);
+  assert.ok(Number.isInteger(plain?.pgrp) && (plain?.pgrp ?? 0) > 0);
+  assert.match(plain?.state ?? '', /^[RSD]$/);
+  assert.deepEqual(plain?.args, []);
+  const detailed = readProcfsTable({ details: true }).find((p) => p.pid === process.pid);
+  assert.equal(detailed?.args[0], process.argv0);
+  assert.match(detailed?.environ ?? '', /(^|\0)PATH=/);
+});
+
+test('descendantsIn and ancestorsIn walk the table (cycles and self-parents do not loop)', () => {
+  const t: ProcessEntry[] = [
+    { pid: 1, ppid: 0, args: [] },
+    { pid: 2, ppid: 1, args: [] },
+    { pid: 3, ppid: 2, args: [] },
+    { pid: 4, ppid: 2, args: [] },
+    { pid: 5, ppid: 4, args: [] },
+    { pid: 6, ppid: 6, args: [] },
+    { pid: 7, ppid: 8, args: [] },
+    { pid: 8, ppid: 7, args: [] },
+  ];
+  assert.deepEqual(descendantsIn(t, 2), [3, 4, 5]);
+  assert.deepEqual(ancestorsIn(t, 5), [4, 2, 1]);
+  assert.deepEqual(descendantsIn(t, 6), []);
+  assert.deepEqual(ancestorsIn(t, 7), [8]);
+  assert.deepEqual(descendantsIn(t, 7), [8]);
+});
