@@ -1,6 +1,6 @@
 // startGateway: the bot's local Bot API endpoint (TELEGRAM_API_ROOT). Routes requests; only getUpdates is special.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { usageError } from '../errors.js';
+import { checkApiRoot } from '../telegram/api-root.js';
 import type { LeaderView } from '../lease/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
@@ -54,14 +54,7 @@ export interface Gateway {
 
 /** Start the gateway on loopback and resolve once it listens. */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  let root: URL;
-  try {
-    root = new URL(opts.upstreamRoot);
-  } catch {
-    throw usageError('upstreamRoot', 'an http(s) URL such as https://api.telegram.org', opts.upstreamRoot);
-  }
-  if (root.protocol !== 'http:' && root.protocol !== 'https:') throw usageError('upstreamRoot', 'an http: or https: URL', opts.upstreamRoot);
-  if (typeof opts.token !== 'string' || opts.token.length === 0 || opts.token.includes('/')) throw usageError('token', 'a bot token', '<hidden>');
+  const root = checkApiRoot('upstreamRoot', opts.upstreamRoot, opts.token);
   const { logger, leader } = opts;
   const stats = new GatewayStats(opts.metrics);
   const upstream = new Upstream(root, opts.token, opts.metrics, stats);

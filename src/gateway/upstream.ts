@@ -1,6 +1,7 @@
 // The gateway's connection to the real Bot API: one keep-alive socket pool (node:http), upstream paths, and small JSON calls.
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { answeredUp, classifyAnswer, unreachableAnswer, type ApiAnswer } from '../telegram/answer.js';
+import type { ApiRoot } from '../telegram/api-root.js';
 import { HttpPool } from '../telegram/http-pool.js';
 import { monotonicMs } from '../util/clock.js';
 import { redactKnown } from '../util/redact.js';
@@ -19,13 +20,13 @@ export class Upstream {
   private readonly basePath: string;
 
   constructor(
-    root: URL,
+    root: ApiRoot,
     private readonly token: string,
     readonly metrics: Metrics | undefined,
     readonly stats: GatewayStats,
   ) {
-    this.basePath = root.pathname.replace(/\/+$/, '');
-    this.pool = new HttpPool(root, { maxSockets: 128, maxFreeSockets: 32, keepAliveMs: 30_000 });
+    this.basePath = root.basePath;
+    this.pool = new HttpPool(root.url, { maxSockets: 128, maxFreeSockets: 32, keepAliveMs: 30_000 });
   }
 
   /** `/…/bot<token>[/test]/<rest>` or `/…/file/bot<token>/<rest>` on the upstream, `rest` kept as the bot encoded it. */

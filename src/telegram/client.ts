@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { redactKnown } from '../util/redact.js';
 import { monotonicMs } from '../util/clock.js';
 import { classifyAnswer, unreachableAnswer, type ApiAnswer } from './answer.js';
+import { checkApiRoot } from './api-root.js';
 import { answerError } from './errors.js';
 import { HttpPool } from './http-pool.js';
 import type { User, WebhookInfo } from './types.js';
@@ -41,23 +42,14 @@ export class BotApiClient {
   private readonly metrics: Metrics | undefined;
 
   constructor(opts: BotApiClientOptions) {
-    let root: URL;
-    try {
-      root = new URL(opts.apiRoot);
-    } catch {
-      throw usageError('apiRoot', 'an http(s) URL such as https://api.telegram.org', opts.apiRoot);
-    }
-    if (root.protocol !== 'http:' && root.protocol !== 'https:') throw usageError('apiRoot', 'an http: or https: URL', opts.apiRoot);
-    if (typeof opts.token !== 'string' || opts.token.length === 0 || opts.token.includes('/')) {
-      throw usageError('token', 'a bot token such as 123456:ABC…', '<hidden>');
-    }
+    const root = checkApiRoot('apiRoot', opts.apiRoot, opts.token);
     const timeoutMs = opts.timeoutMs ?? 10_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw usageError('timeoutMs', 'a positive number of milliseconds', timeoutMs);
     this.apiRoot = opts.apiRoot.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = timeoutMs;
-    this.pool = new HttpPool(root, { maxSockets: 4, keepAliveMs: 5_000 });
-    this.basePath = root.pathname.replace(/\/+$/, '');
+    this.pool = new HttpPool(root.url, { maxSockets: 4, keepAliveMs: 5_000 });
+    this.basePath = root.basePath;
     this.metrics = opts.metrics;
   }
 

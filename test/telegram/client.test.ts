@@ -145,3 +145,10 @@ test('answer(): how a call ended, never thrown; redacted like call()', async (t)
   assert.equal(down.kind, 'unreachable');
   assert.match(down.kind === 'unreachable' ? down.reason : '', /ECONNREFUSED/);
 });
+
+test('the gateway checks its upstream root with the same rule, naming its own option', async () => {
+  const { startGateway } = await import('../../src/gateway/index.js');
+  const leader = { isLeader: () => false, msLeft: () => 0, fence: () => undefined };
+  await assert.rejects(startGateway({ upstreamRoot: 'ftp://x', token: TOKEN, leader } as never), /upstreamRoot: expected an http/);
+  await assert.rejects(startGateway({ upstreamRoot: 'http://x', token: 'a/b', leader } as never), (err: unknown) => /token: expected/.test(String(err)) && !String(err).includes('a/b'));
+});
