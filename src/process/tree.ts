@@ -1,6 +1,6 @@
 // A process and its descendants: list them, stop them all (polite, then forced), sum their memory.
 import { readdir } from 'node:fs/promises';
-import { isDeadState, readProcFile, tryReadProcFile } from '../util/procfs.js';
+import { isDeadState, procStatFields, readProcFile, tryReadProcFile } from '../util/procfs.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
 import { runCommand } from './command.js';
@@ -124,16 +124,34 @@ export async function treeRss(pid: number): Promise<number> {
 
 // --- helpers -------------------------------------------------------------------------------------------------
 
+/**
+ * Signal the group `pgid` (when given) and every pid of `pids` that the group signal did not reach, each process
+ * once: a second SIGTERM is "stop NOW" to many bots (python-telegram-bot 20+ then exits without handling the updates
+ * it already fetched and confirmed). Membership is read from /proc on Linux; elsewhere only the root (`pgid`, which
+ * leads its group) is known to be a member, and the rest are signalled one by one.
+ */
 function sendAll(pids: Iterable<number>, pgid: number | null, signal: NodeJS.Signals): void {
-  if (pgid !== null) trySignal(-pgid, signal);
-  for (const p of pids) trySignal(p, signal);
+  const rest = pgid !== null && trySignal(-pgid, signal) ? pidsOutsideGroup(pids, pgid) : pids;
+  for (const p of rest) trySignal(p, signal);
 }
 
-function trySignal(target: number, signal: NodeJS.Signals): void {
+/** The pids of `pids` not in process group `pgid` (Linux /proc; elsewhere only the group's leader is known to be in it). */
+export function pidsOutsideGroup(pids: Iterable<number>, pgid: number): number[] {
+  const out: number[] = [];
+  for (const p of pids) {
+    if (p === pgid) continue;
+    const text = isLinux ? tryReadProcFile(`/proc/${p}/stat`) : undefined;
+    if (text === undefined || Number(procStatFields(text)?.[2]) !== pgid) out.push(p);
+  }
+  return out;
+}
+
+function trySignal(target: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(target, signal);
+    return true;
   } catch {
-    // gone already, or not ours
+    return false; // gone already, or not ours
   }
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { liveChildGroups, prepareChild, quoteCmdArgument, resolveWindowsCommand, spawnChild } from '../../src/process/spawn.js';
 import { isProcessAlive } from '../../src/process/liveness.js';
-import { listDescendants, stopTree, treeRss } from '../../src/process/tree.js';
+import { listDescendants, pidsOutsideGroup, stopTree, treeRss } from '../../src/process/tree.js';
 import { Reaper, collect, fixture, nodeFixture, until } from './helpers.js';
 
 const posix = process.platform !== 'win32';
@@ -133,6 +133,24 @@ test('stopTree: grandchildren, including one that called setsid, are found befor
   assert.ok(r.pids.includes(tree.setsid));
   console.log(`# stopTree of a 3-process tree (one setsid): ${r.durationMs} ms`);
   assert.ok(r.durationMs < 1_000, `${r.durationMs} ms`);
+});
+
+test('stopTree: every process of the tree gets SIGTERM exactly once (a second one means "stop now" to many bots)', { skip: !posix }, async () => {
+  const file = path.join(tmp, 'sigterms');
+  writeFileSync(file, '');
+  const h = await spawnChild({ command: nodeFixture('count-sigterm.mjs', file, 'tree'), env });
+  reaper.pid(h.pid);
+  reaper.group(h.pgid);
+  const tree = JSON.parse(((await collect(h.stdout).waitFor(/tree (\{.*\})/))[1] as string)) as { self: number; plain: number; setsid: number };
+  reaper.pid(tree.plain);
+  reaper.pid(tree.setsid);
+  // Linux knows every member of the group; elsewhere only the leader (h.pid) is known to be one.
+  const outside = pidsOutsideGroup([tree.self, tree.plain, tree.setsid], h.pgid as number);
+  assert.deepEqual(outside, process.platform === 'linux' ? [tree.setsid] : [tree.plain, tree.setsid]);
+  const r = await stopTree(h.pid as number, { graceMs: 5_000 });
+  assert.equal(r.forced, false);
+  const got = [...readFileSync(file, 'utf8').matchAll(/^term (\d+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  assert.deepEqual(got, [tree.self, tree.plain, tree.setsid].sort((a, b) => a - b), 'SIGTERMs received, by pid');
 });
 
 test('stopTree: a tree that ignores SIGTERM is SIGKILLed after graceMs; forceSignal cuts the grace short', { skip: !posix }, async () => {
