@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './scripts/eslint-layers.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '**/*.py', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '**/*.py', 'coverage/**', '.venv-bots/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,248 @@
+// The Python example bots (aiogram 3, python-telegram-bot 22, pyTelegramBotAPI) run from the pinned venv
+// (.venv-bots/, scripts/python-venv.sh) against an emulator, directly or under `botwarden run` from dist/, and the
+// scenarios the end-to-end tests run with each: direct, two copies, and a handover from a leader to a standby under a
+// steady stream of messages. Each scenario returns what it counted (sent, lost, duplicates, 409s, handover gap); the
+// tests assert on it.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXAMPLES, tempStateDir } from './botwarden-run.js';
+import { REPO_ROOT, spawnProcess, type Spawned } from './cli.js';
+import { describeCalls, UpstreamJournal } from './chaos.js';
+import type { EmuBot, SentMessage, TestEmulator } from './emulator.js';
+
+export const VENV_DIR = path.join(REPO_ROOT, '.venv-bots');
+export const VENV_PYTHON = path.join(VENV_DIR, 'bin', 'python');
+export const REQUIREMENTS = path.join(EXAMPLES, 'requirements.txt');
+/** The built CLI, started as users start it (its shebang carries botwarden's V8 flags). */
+export const DIST_CLI = path.join(REPO_ROOT, 'dist', 'bin', 'botwarden.js');
+
+/** Why the Python bots cannot run here (one line), or undefined when the venv matches requirements.txt. */
+export function pythonBotsMissing(): string | undefined {
+  const fix = 'run `bash scripts/python-venv.sh` (needs PyPI; root when python3-venv is missing)';
+  if (!existsSync(VENV_PYTHON)) return `.venv-bots/ is not built: ${fix}`;
+  const want = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+  let have = '';
+  try {
+    have = readFileSync(path.join(VENV_DIR, '.requirements'), 'utf8').trim();
+  } catch {
+    // never completed
+  }
+  if (have !== want) return `.venv-bots/ does not match examples/bots/requirements.txt: ${fix}`;
+  if (!existsSync(DIST_CLI)) return 'dist/ is not built: run `npm run build`';
+  return undefined;
+}
+
+/** The example bot of each library (examples/bots/). */
+export const PY_BOTS = {
+  aiogram3: { title: 'aiogram 3', file: path.join(EXAMPLES, 'aiogram3.py') },
+  ptb22: { title: 'python-telegram-bot 22', file: path.join(EXAMPLES, 'ptb22.py') },
+  telebot4: { title: 'pyTelegramBotAPI 4', file: path.join(EXAMPLES, 'telebot4.py') },
+} as const;
+export type PyBot = keyof typeof PY_BOTS;
+
+/** How the example bot is asked to behave (its environment). */
+export interface BotBehaviour {
+  /** HANDLER_DELAY_MS: each handler sleeps this long before replying. */
+  handlerDelayMs?: number;
+  /** DROP_PENDING=1: the library's drop-pending start-up idiom. */
+  dropPending?: boolean;
+}
+
+function botEnv(b: BotBehaviour): NodeJS.ProcessEnv {
+  return { HANDLER_DELAY_MS: String(b.handlerDelayMs ?? 0), DROP_PENDING: b.dropPending ? '1' : '0', PYTHONUNBUFFERED: '1' };
+}
+
+/** The example bot without botwarden, polling `apiRoot` itself. */
+export function startBotDirect(bot: PyBot, token: string, apiRoot: string, b: BotBehaviour = {}): Spawned {
+  return spawnProcess(VENV_PYTHON, [PY_BOTS[bot].file], { env: { ...botEnv(b), BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_BOT_TOKEN: '' } });
+}
+
+/** `botwarden run` (dist) with the example bot; the bot's own lines appear in its stdout as `… stdout[pid] …`. */
+export function startBotUnderRun(bot: PyBot, o: { token: string; apiRoot: string; stateDir: string; args?: string[] } & BotBehaviour): Spawned {
+  const args = ['run', '--api-root', o.apiRoot, '--state-dir', o.stateDir, '--health-port', '0', ...(o.args ?? []), '--', VENV_PYTHON, PY_BOTS[bot].file];
+  return spawnProcess(DIST_CLI, args, { env: { ...botEnv(o), BOT_TOKEN: o.token, TELEGRAM_BOT_TOKEN: '', BOTWARDEN_API_ROOT: '' } });
+}
+
+/** Lines of the output that report a 409 (every library quotes Telegram's "Conflict: …" description). */
+export function conflictLines(output: string): string[] {
+  return output.split('\n').filter((l) => /conflict|error code: 409|error_code\W{0,3}409/i.test(l));
+}
+
+/** Wait until the emulator recorded at least `min` sent messages (its `sent?min=N` waits server-side). */
+export async function waitSent(emu: TestEmulator, botId: number, min: number, timeoutMs: number): Promise<SentMessage[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const left = Math.max(1, Math.min(until - Date.now(), 30_000));
+    const res = await fetch(`${emu.url}/_emulator/bots/${botId}/sent?min=${min}&timeout_ms=${left}`);
+    const { messages } = (await res.json()) as { messages: SentMessage[] };
+    if (messages.length >= min || Date.now() >= until) return messages;
+  }
+}
+
+/** Sends `count` messages `m0…` one every `everyMs` (a steady, bounded pace); `done` resolves with their update ids. */
+export function sendSteadily(emu: TestEmulator, botId: number, count: number, everyMs: number, prefix = 'm'): { texts: string[]; done: Promise<number[]> } {
+  const texts = Array.from({ length: count }, (_v, i) => `${prefix}${i}`);
+  const done = (async () => {
+    const ids: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < count; i++) {
+      ids.push(await emu.sendText(botId, texts[i] as string));
+      const next = t0 + (i + 1) * everyMs;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+    return ids;
+  })();
+  return { texts, done };
+}
+
+/** Waits until every text got its `echo: <text>` reply (bounded); resolves with the replies seen. */
+export async function waitAllAnswered(emu: TestEmulator, botId: number, texts: readonly string[], timeoutMs: number): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const replies = (await emu.sent(botId)).map((m) => m.text ?? '');
+    const have = new Set(replies);
+    if (texts.every((t) => have.has(`echo: ${t}`)) || Date.now() >= until) return replies;
+    // The next reply, whichever it is, wakes us (no fixed sleep).
+    await waitSent(emu, botId, replies.length + 1, until - Date.now());
+  }
+}
+
+/** What a scenario counted. */
+export interface Tally {
+  sent: number;
+  /** Sent messages never answered. */
+  lost: string[];
+  /** Replies beyond the first to the same message (handled twice). */
+  duplicates: number;
+  /** Updates the emulator delivered more than once. */
+  redelivered: number;
+  /** 409s the emulator answered (a live client received them). */
+  conflicts: number;
+  /** Bot output lines reporting a 409. */
+  conflictLines: string[];
+}
+
+async function tally(emu: TestEmulator, bot: EmuBot, texts: readonly string[], replies: readonly string[], output: string): Promise<Tally> {
+  const stats = await emu.stats(bot.id);
+  const have = new Set(replies);
+  const echoes = replies.filter((r) => texts.includes(r.replace(/^echo: /, '')));
+  return {
+    sent: texts.length,
+    lost: texts.filter((t) => !have.has(`echo: ${t}`)),
+    duplicates: echoes.length - new Set(echoes).size,
+    redelivered: Object.values(stats.delivered).filter((n) => n > 1).length,
+    conflicts: stats.conflicts,
+    conflictLines: conflictLines(output),
+  };
+}
+
+/** One line for a test's diagnostics. */
+export function describeTally(t: Tally & { gapMs?: number; inHand?: number }): string {
+  return `sent ${t.sent}, lost ${t.lost.length}${t.lost.length ? ` (${t.lost.join(' ')})` : ''}, duplicates ${t.duplicates}, redelivered ${t.redelivered}, 409s ${t.conflicts} (bot output: ${t.conflictLines.length})${t.inHand !== undefined ? `, in hand at stop ${t.inHand}` : ''}${t.gapMs !== undefined ? `, SIGTERM → first reply of the new leader ${t.gapMs} ms` : ''}`;
+}
+
+/** The example bot alone, straight at the emulator: the baseline. */
+export async function runDirect(emu: TestEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number } & BotBehaviour): Promise<Tally & { exit: number | string }> {
+  const b = await emu.createBot();
+  const proc = startBotDirect(bot, b.token, emu.url, o);
+  try {
+    await proc.waitFor(/^ready$/m, 60_000);
+    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
+    await s.done;
+    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    proc.child.kill('SIGTERM');
+    const exit = await proc.exited();
+    return { ...(await tally(emu, b, s.texts, replies, proc.stdout() + proc.stderr())), exit };
+  } finally {
+    await proc.stop();
+  }
+}
+
+/** Two copies of the example bot, no botwarden: what a rolling deploy does today. Waits for the first 409. */
+export async function runTwoCopies(emu: TestEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number }): Promise<Tally> {
+  const b = await emu.createBot();
+  const one = startBotDirect(bot, b.token, emu.url);
+  const two = startBotDirect(bot, b.token, emu.url);
+  try {
+    await Promise.all([one.waitFor(/^ready$/m, 60_000), two.waitFor(/^ready$/m, 60_000)]);
+    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
+    await s.done;
+    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    // Both poll all the time: the emulator answers the older poll 409 as Telegram does. Bounded wait for the first.
+    const until = Date.now() + o.timeoutMs;
+    while ((await emu.stats(b.id)).conflicts === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    return tally(emu, b, s.texts, replies, one.stdout() + one.stderr() + two.stdout() + two.stderr());
+  } finally {
+    await Promise.all([one.stop(), two.stop()]);
+  }
+}
+
+/** Options of a handover: leader A and standby B under `botwarden run`, SIGTERM to A while messages flow. */
+export interface HandoverOptions extends BotBehaviour {
+  /** `--standby hot`: B's bot runs before it leads. Default cold. */
+  hot?: boolean;
+  count: number;
+  everyMs: number;
+  /** SIGTERM A once it answered this many messages. */
+  stopAfterReplies: number;
+  /** --stop-timeout of both. */
+  stopTimeoutMs: number;
+  timeoutMs: number;
+  /** Extra `run` options of both. */
+  args?: string[];
+}
+
+/** Result of a handover. */
+export interface HandoverResult extends Tally {
+  /** Exit codes of A (after SIGTERM) and of B (stopped at the end). */
+  exitA: number | string;
+  exitB: number | string;
+  /** SIGTERM to A → B's first sendMessage upstream (ms), as B's upstream proxy saw it. */
+  gapMs: number | undefined;
+  /** Updates A had received but not confirmed when it stopped: the most a handover may hand out twice. */
+  inHand: number;
+  /** Both instances' output and the upstream timeline, for failure messages. */
+  log: string;
+}
+
+export async function runHandover(emu: TestEmulator, bot: PyBot, o: HandoverOptions): Promise<HandoverResult> {
+  const b = await emu.createBot();
+  const state = tempStateDir();
+  const journal = new UpstreamJournal(emu.url);
+  const args = ['--stop-timeout', String(o.stopTimeoutMs), ...(o.hot ? ['--standby', 'hot'] : []), ...(o.args ?? [])];
+  let A: Spawned | undefined;
+  let B: Spawned | undefined;
+  const logOf = (): string => `--- A stdout\n${A?.stdout()}\n--- A stderr\n${A?.stderr()}\n--- B stdout\n${B?.stdout()}\n--- B stderr\n${B?.stderr()}\n--- upstream\n${describeCalls(journal.calls)}`;
+  try {
+    const common = { token: b.token, stateDir: state.dir, args, handlerDelayMs: o.handlerDelayMs, dropPending: o.dropPending };
+    A = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('A') });
+    await A.waitFor(/stdout\[\d+\] ready$/m, 60_000);
+    B = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('B') });
+    await B.waitFor(/standby: the lease is held by/, 30_000);
+    if (o.hot) await B.waitFor(/stdout\[\d+\] ready$/m, 60_000);
+
+    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
+    await waitSent(emu, b.id, o.stopAfterReplies, o.timeoutMs);
+    const tStop = Date.now();
+    A.child.kill('SIGTERM');
+    const exitA = await A.exited();
+    await s.done;
+    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    const first = journal.firstReplyBy('B', tStop);
+    const aPolls = journal.pollsBy('A');
+    const acked = Math.max(0, ...aPolls.map((c) => c.offset ?? 0));
+    const inHand = new Set(aPolls.flatMap((c) => c.updateIds ?? []).filter((id) => id >= acked)).size;
+    B.child.kill('SIGTERM');
+    const exitB = await B.exited();
+    const botLines = (p: Spawned): string => (p.stdout() + p.stderr()).split('\n').filter((l) => /^\S+ (stdout|stderr)\[\d+\] /.test(l)).join('\n');
+    const t = await tally(emu, b, s.texts, replies, `${botLines(A)}\n${botLines(B)}`);
+    return { ...t, exitA, exitB, gapMs: first ? first.start - tStop : undefined, inHand, log: logOf() };
+  } catch (err) {
+    throw new Error(`${String(err)}\n${logOf()}`, { cause: err });
+  } finally {
+    await Promise.all([A?.stop(), B?.stop()]);
+    await journal.close();
+    state.remove();
+  }
+}

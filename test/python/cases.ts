@@ -1,0 +1,73 @@
+// The cases every Python library's echo bot runs through, in two test files per library (a file has 120 s; aiogram
+// alone takes ~8 s to import), each running its cases in sequence against one emulator: direct, two copies without
+// botwarden, and handovers under `botwarden run` while messages flow (`<lib>.test.ts`); handovers with slow handlers
+// and with the drop-pending start-up idiom (`<lib>-stop.test.ts`).
+// Under botwarden every case asserts 0 409s seen by the bot, 0 lost, and duplicates no more than the leader had in
+// hand (received, not yet confirmed) when it stopped; the counts go to the test's diagnostics.
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { describeTally, PY_BOTS, pythonBotsMissing, runDirect, runHandover, runTwoCopies, type HandoverOptions, type HandoverResult, type PyBot } from '../helpers/python-bots.js';
+
+/** Handover with messages every 100 ms; A is stopped after its 5th reply. */
+const HANDOVER: HandoverOptions = { count: 30, everyMs: 100, stopAfterReplies: 5, stopTimeoutMs: 10_000, timeoutMs: 60_000 };
+
+function assertClean(t: TestContext, r: HandoverResult): void {
+  t.diagnostic(describeTally(r));
+  assert.deepEqual(r.lost, [], `lost updates\n${r.log}`);
+  assert.equal(r.conflicts, 0, `the emulator answered a 409\n${r.log}`);
+  assert.deepEqual(r.conflictLines, [], `the bot reported a 409\n${r.log}`);
+  assert.equal(r.exitA, 0, `the leader's botwarden did not exit 0\n${r.log}`);
+  assert.ok(r.duplicates <= r.inHand, `${r.duplicates} handled twice, ${r.inHand} in hand\n${r.log}`);
+  assert.ok(r.redelivered <= r.inHand, `${r.redelivered} delivered twice, ${r.inHand} in hand\n${r.log}`);
+}
+
+/** One emulator for the cases of a file; the whole group skips (one line saying why) without the venv. */
+function group(bot: PyBot, what: string, cases: (emu: () => TestEmulator) => void): void {
+  describe(`${PY_BOTS[bot].title}: ${what}`, { skip: pythonBotsMissing() }, () => {
+    let emu: TestEmulator;
+    before(async () => {
+      emu = await startTestEmulator();
+    });
+    after(async () => {
+      await emu.close();
+    });
+    cases(() => emu);
+  });
+}
+
+/** Direct, two copies, cold handover. */
+export function pythonBotBasics(bot: PyBot): void {
+  group(bot, 'direct, two copies, rolling handover', (emu) => {
+    test('direct to the emulator (baseline): every message answered, no 409', async (t) => {
+      const r = await runDirect(emu(), bot, { count: 10, everyMs: 100, timeoutMs: 30_000 });
+      t.diagnostic(`${describeTally(r)}; exit on SIGTERM: ${r.exit}`);
+      assert.deepEqual(r.lost, []);
+      assert.equal(r.conflicts, 0);
+      assert.deepEqual(r.conflictLines, []);
+    });
+
+    test('two copies without botwarden: the 409 problem (counted, not asserted away)', async (t) => {
+      const r = await runTwoCopies(emu(), bot, { count: 10, everyMs: 100, timeoutMs: 30_000 });
+      t.diagnostic(describeTally(r));
+      assert.ok(r.conflicts > 0, 'two pollers of one token got no 409 from the emulator');
+    });
+
+    test('rolling handover, cold standby: SIGTERM to the leader mid-stream', async (t) => {
+      assertClean(t, await runHandover(emu(), bot, HANDOVER));
+    });
+  });
+}
+
+/** Handovers that stop a bot with work in hand: slow handlers, the drop-pending idiom. */
+export function pythonBotStops(bot: PyBot): void {
+  group(bot, 'slow handlers and drop-pending across a handover', (emu) => {
+    test('handlers slower than the handover (1 s each): nothing cut off at stop', async (t) => {
+      assertClean(t, await runHandover(emu(), bot, { ...HANDOVER, count: 8, everyMs: 250, stopAfterReplies: 2, handlerDelayMs: 1000, stopTimeoutMs: 20_000, timeoutMs: 40_000 }));
+    });
+
+    test('the drop-pending start-up idiom: what queued during the handover is still answered', async (t) => {
+      assertClean(t, await runHandover(emu(), bot, { ...HANDOVER, dropPending: true, timeoutMs: 40_000 }));
+    });
+  });
+}
