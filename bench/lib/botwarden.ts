@@ -46,6 +46,8 @@ export interface RunOptions {
   stopTimeoutMs?: number;
   /** Extra environment for botwarden (and so its child), e.g. STAMP_FILE. */
   env?: Record<string, string>;
+  /** Further `run` options, e.g. ['--standby', 'hot']. */
+  args?: string[];
 }
 
 /** A running `botwarden run`. */
@@ -71,7 +73,7 @@ export function startBotwardenRun(o: RunOptions): BotwardenRun {
   if (o.leaseTtlMs !== undefined) args.push('--lease-ttl', String(o.leaseTtlMs));
   if (o.restart) args.push('--restart', o.restart);
   if (o.stopTimeoutMs !== undefined) args.push('--stop-timeout', String(o.stopTimeoutMs));
-  args.push('--', ...o.command);
+  args.push(...(o.args ?? []), '--', ...o.command);
   const env: Record<string, string | undefined> = { ...process.env, ...o.env, BOT_TOKEN: o.token };
   delete env.TELEGRAM_BOT_TOKEN;
   delete env.BOTWARDEN_API_ROOT;

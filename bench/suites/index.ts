@@ -4,6 +4,7 @@ import { externalSuite } from './external.js';
 import { failoverSuite } from './failover.js';
 import { footprintSuite } from './footprint.js';
 import { preflightSuite } from './preflight.js';
+import { pythonBotsSuite } from './python-bots.js';
 import { restartSuite } from './restart.js';
 import { rollingSuite } from './rolling.js';
 import { stopSuite } from './stop.js';
@@ -14,4 +15,4 @@ const gatewaySuite = externalSuite({ id: 'gateway', title: '6. Gateway overhead'
 const emulatorSuite = externalSuite({ id: 'emulator', title: 'Emulator', file: 'emulator.ts', fnName: 'runEmulatorBench', budgetMs: 45_000 });
 
 /** Every suite, in run order (`--only` picks by id). */
-export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, preflightSuite, emulatorSuite];
+export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, pythonBotsSuite, preflightSuite, emulatorSuite];
