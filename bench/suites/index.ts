@@ -15,4 +15,4 @@ const gatewaySuite = externalSuite({ id: 'gateway', title: '6. Gateway overhead'
 const emulatorSuite = externalSuite({ id: 'emulator', title: 'Emulator', file: 'emulator.ts', fnName: 'runEmulatorBench', budgetMs: 45_000 });
 
 /** Every suite, in run order (`--only` picks by id). */
-export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, pythonBotsSuite, preflightSuite, emulatorSuite];
+export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, preflightSuite, emulatorSuite, pythonBotsSuite];

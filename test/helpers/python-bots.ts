@@ -3,6 +3,7 @@
 // scenarios the end-to-end tests run with each: direct, two copies, and a handover from a leader to a standby under a
 // steady stream of messages. Each scenario returns what it counted (sent, lost, duplicates, 409s, handover gap); the
 // tests assert on it.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,13 @@ export function pythonBotsMissing(): string | undefined {
   if (have !== want) return `.venv-bots/ does not match examples/bots/requirements.txt: ${fix}`;
   if (!existsSync(DIST_CLI)) return 'dist/ is not built: run `npm run build`';
   return undefined;
+}
+
+let runHelp: string | undefined;
+/** Whether the built `botwarden run` knows `option` (e.g. `--standby`): cases of a mechanism not built yet skip. */
+export function runSupports(option: string): boolean {
+  runHelp ??= spawnSync(process.execPath, [DIST_CLI, 'run', '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
+  return runHelp.includes(option);
 }
 
 /** The example bot of each library (examples/bots/). */
@@ -217,8 +225,10 @@ export async function runHandover(emu: TestEmulator, bot: PyBot, o: HandoverOpti
   try {
     const common = { token: b.token, stateDir: state.dir, args, handlerDelayMs: o.handlerDelayMs, dropPending: o.dropPending };
     A = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('A') });
-    await A.waitFor(/stdout\[\d+\] ready$/m, 60_000);
+    // B starts once A leads, so that both bots' start-ups (seconds for aiogram) overlap.
+    await A.waitFor(/✔ lease — leader/, 30_000);
     B = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('B') });
+    await A.waitFor(/stdout\[\d+\] ready$/m, 60_000);
     await B.waitFor(/standby: the lease is held by/, 30_000);
     if (o.hot) await B.waitFor(/stdout\[\d+\] ready$/m, 60_000);
 

@@ -1,13 +1,14 @@
-// The cases every Python library's echo bot runs through, in two test files per library (a file has 120 s; aiogram
-// alone takes ~8 s to import), each running its cases in sequence against one emulator: direct, two copies without
-// botwarden, and handovers under `botwarden run` while messages flow (`<lib>.test.ts`); handovers with slow handlers
-// and with the drop-pending start-up idiom (`<lib>-stop.test.ts`).
+// The cases every Python library's echo bot runs through, in three test files per library (a file has 120 s, and
+// aiogram alone takes 8-15 s to import on a busy machine), each running its cases in sequence against one emulator:
+// direct and two copies without botwarden (`<lib>.test.ts`); rolling handovers under `botwarden run` while messages
+// flow, cold and hot standby (`<lib>-handover.test.ts`); handovers with slow handlers and with the drop-pending
+// start-up idiom (`<lib>-stop.test.ts`).
 // Under botwarden every case asserts 0 409s seen by the bot, 0 lost, and duplicates no more than the leader had in
 // hand (received, not yet confirmed) when it stopped; the counts go to the test's diagnostics.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { describeTally, PY_BOTS, pythonBotsMissing, runDirect, runHandover, runTwoCopies, type HandoverOptions, type HandoverResult, type PyBot } from '../helpers/python-bots.js';
+import { describeTally, PY_BOTS, pythonBotsMissing, runDirect, runHandover, runSupports, runTwoCopies, type HandoverOptions, type HandoverResult, type PyBot } from '../helpers/python-bots.js';
 
 /** Handover with messages every 100 ms; A is stopped after its 5th reply. */
 const HANDOVER: HandoverOptions = { count: 30, everyMs: 100, stopAfterReplies: 5, stopTimeoutMs: 10_000, timeoutMs: 60_000 };
@@ -36,9 +37,9 @@ function group(bot: PyBot, what: string, cases: (emu: () => TestEmulator) => voi
   });
 }
 
-/** Direct, two copies, cold handover. */
+/** Without botwarden: direct (the baseline) and two copies (the 409 problem). */
 export function pythonBotBasics(bot: PyBot): void {
-  group(bot, 'direct, two copies, rolling handover', (emu) => {
+  group(bot, 'direct and two copies without botwarden', (emu) => {
     test('direct to the emulator (baseline): every message answered, no 409', async (t) => {
       const r = await runDirect(emu(), bot, { count: 10, everyMs: 100, timeoutMs: 30_000 });
       t.diagnostic(`${describeTally(r)}; exit on SIGTERM: ${r.exit}`);
@@ -52,9 +53,18 @@ export function pythonBotBasics(bot: PyBot): void {
       t.diagnostic(describeTally(r));
       assert.ok(r.conflicts > 0, 'two pollers of one token got no 409 from the emulator');
     });
+  });
+}
 
-    test('rolling handover, cold standby: SIGTERM to the leader mid-stream', async (t) => {
+/** Rolling handover under `botwarden run`, cold and hot standby. */
+export function pythonBotHandovers(bot: PyBot): void {
+  group(bot, 'rolling handover under botwarden', (emu) => {
+    test('cold standby: SIGTERM to the leader mid-stream', async (t) => {
       assertClean(t, await runHandover(emu(), bot, HANDOVER));
+    });
+
+    test('hot standby (--standby hot): SIGTERM to the leader mid-stream', { skip: !runSupports('--standby') && 'this build has no --standby' }, async (t) => {
+      assertClean(t, await runHandover(emu(), bot, { ...HANDOVER, hot: true }));
     });
   });
 }

@@ -1,4 +1,4 @@
-// pyTelegramBotAPI's echo bot (examples/bots/telebot4.py) direct, two copies, rolling handover (cases.ts).
+// pyTelegramBotAPI's echo bot (examples/bots/telebot4.py) direct and two copies without botwarden (cases.ts).
 import { pythonBotBasics } from './cases.js';
 
 pythonBotBasics('telebot4');
