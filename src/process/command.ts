@@ -17,7 +17,16 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
     execFile(
       file,
       [...args],
-      { windowsHide: true, encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      { windowsHide: true, encoding: 'buffer', timeout: opts.timeoutMs ?? 10_000, maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : resolve(decodeOutput(stdout))),
     );
   });
+
+/**
+ * A command's output as text. Windows' wmic writes UTF-16LE (with a byte-order mark) to a pipe, everything else
+ * here writes UTF-8 or ASCII.
+ */
+export function decodeOutput(out: Buffer): string {
+  if (out.length >= 2 && out[0] === 0xff && out[1] === 0xfe) return out.subarray(2).toString('utf16le');
+  return out.toString('utf8');
+}

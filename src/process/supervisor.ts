@@ -369,7 +369,7 @@ export class Supervisor {
       this.logger.warn(`restarting the bot (pid ${running.handle.pid}): ${reason}`);
       const r = await stopTree(running.handle.pid, { graceMs: this.stopTimeoutMs, forceSignal: this.forceStop.signal });
       await running.handle.exited;
-      this.logger.info(`bot stopped in ${r.durationMs} ms${r.forced ? ' (SIGKILL after --stop-timeout)' : ''}`);
+      this.logger.info(`bot stopped in ${r.durationMs} ms${howStopped(r)}`);
       if (this.stopRequested) return;
       this.restarts += 1;
       this.opts.metrics?.restarts.inc();
@@ -392,7 +392,7 @@ export class Supervisor {
       this.logger.info(`stopping the bot (pid ${running.handle.pid}): ${reason}`);
       result = await stopTree(running.handle.pid, { graceMs: force ? 0 : this.stopTimeoutMs, forceSignal: this.forceStop.signal });
       await running.handle.exited;
-      this.logger.info(`bot stopped in ${result.durationMs} ms${result.forced ? ' (SIGKILL after --stop-timeout)' : ''}`);
+      this.logger.info(`bot stopped in ${result.durationMs} ms${howStopped(result)}`);
     }
     await Promise.allSettled([...this.background]);
     const late = this.current;
@@ -488,4 +488,10 @@ export class Supervisor {
 
 function mb(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024))} MB`;
+}
+
+/** How a stop ended, for the log line: nothing when the bot exited by itself. */
+function howStopped(r: StopResult): string {
+  if (r.noGracefulStop) return ' (terminated: Windows cannot ask a console program to stop)';
+  return r.forced ? ' (SIGKILL after --stop-timeout)' : '';
 }

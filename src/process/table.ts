@@ -102,20 +102,28 @@ export async function readWindowsTable(run: CommandRunner): Promise<ProcessEntry
   } catch (err) {
     throw new Error(`could not read the process table: ${why}, and wmic failed (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
-  const rows = parseWmicCsv(out);
+  const rows = parseWmic(out);
   if (rows.length === 0) throw new Error(`could not read the process table: ${why}, and wmic printed no process`);
   return rows;
 }
 
 /**
- * `wmic … /format:csv` prints `Node,CommandLine,ParentProcessId,ProcessId` (columns in alphabetical order). A command
- * line may itself hold commas, so the two numbers are taken from the end of the line.
+ * `wmic process get CommandLine,ParentProcessId,ProcessId /format:csv` prints `Node,CommandLine,ParentProcessId,ProcessId`
+ * (columns in alphabetical order). A command line may itself hold commas, so the two numbers are taken from the end
+ * of the line. Wine's wmic ignores `/format:csv` and prints the same columns as a table padded with spaces: there
+ * the two numbers are the last two words of the line.
  */
-export function parseWmicCsv(csv: string): ProcessEntry[] {
-  return csv.split(/\r*\n/).flatMap((line) => {
-    const f = line.split(',');
-    if (f.length < 4) return [];
-    return entry(f[f.length - 1]?.trim(), f[f.length - 2]?.trim(), f.slice(1, -2).join(','));
+export function parseWmic(text: string): ProcessEntry[] {
+  const lines = text.split(/\r*\n/);
+  const csv = lines.some((l) => l.startsWith('Node,'));
+  return lines.flatMap((line) => {
+    if (csv) {
+      const f = line.split(',');
+      if (f.length < 4) return [];
+      return entry(f[f.length - 1]?.trim(), f[f.length - 2]?.trim(), f.slice(1, -2).join(','));
+    }
+    const m = /^(.*?)\s*\b(\d+)\s+(\d+)\s*$/.exec(line);
+    return m ? entry(m[3], m[2], m[1] ?? '') : [];
   });
 }
 

@@ -10,6 +10,12 @@ import { descendantsIn, readProcessTable, readProcfsTable } from './table.js';
 /** How a tree stop ended: `forced` when something was still alive after the grace period and got SIGKILL. */
 export interface StopResult {
   forced: boolean;
+  /**
+   * Windows: the polite request was refused, so the tree was terminated at once instead of after the grace.
+   * `taskkill` without /F only asks windows to close; a console bot has none (and Windows has no signals), so
+   * there is nothing to wait for. Nothing is lost by it: the supervisor drains the bot first (see supervisor.ts).
+   */
+  noGracefulStop?: boolean;
   /** From the call (the tree snapshot included) until every process was gone (or we gave up waiting after SIGKILL), ms. */
   durationMs: number;
   /** Every pid that was signalled (the root, its group and descendants found before and during the stop). */
@@ -68,8 +74,9 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
   const signalled = new Set<number>(leaderGone ? [] : [pid]);
   if (!leaderGone) for (const p of await listDescendants(pid).catch(() => [] as number[])) signalled.add(p);
 
-  if (isWindows) await taskkill(pid, false);
-  else sendAll(signalled, group ? pid : null, signal);
+  // Windows: a refused polite request means no grace can help; terminate at once (see StopResult.noGracefulStop).
+  const refused = isWindows && !(await taskkill(pid, false));
+  if (!isWindows) sendAll(signalled, group ? pid : null, signal);
 
   // The group may still exist after every known pid is gone: zombies not reaped yet (our own child is reaped by
   // Node within a tick), or processes that joined the group after the snapshot. Only when that lasts do we look
@@ -89,7 +96,7 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
     return live.length === 0;
   };
 
-  const graceEnd = t0 + opts.graceMs;
+  const graceEnd = refused ? t0 : t0 + opts.graceMs;
   while (!allGone()) {
     const left = graceEnd - monotonicMs();
     if (left <= 0 || opts.forceSignal?.aborted) {
@@ -98,11 +105,13 @@ export async function stopTree(pid: number, opts: StopTreeOptions): Promise<Stop
         if (!isProcessAlive(p)) continue;
         for (const d of await listDescendants(p).catch(() => [] as number[])) signalled.add(d);
       }
+      // Windows: `taskkill /T /F`; where /T is refused (Wine), each process of the snapshot is terminated below
+      // (Node's SIGKILL is TerminateProcess there), children first so none is left under a dead cmd.exe.
       if (isWindows) await taskkill(pid, true);
-      sendAll(signalled, group ? pid : null, 'SIGKILL');
+      sendAll(isWindows ? [...signalled].reverse() : signalled, group ? pid : null, 'SIGKILL');
       const killEnd = monotonicMs() + killWaitMs;
       while (!allGone() && monotonicMs() < killEnd) await sleep(pollMs);
-      return { forced: true, durationMs: Math.round(monotonicMs() - t0), pids: [...signalled] };
+      return { forced: true, ...(refused ? { noGracefulStop: true } : {}), durationMs: Math.round(monotonicMs() - t0), pids: [...signalled] };
     }
     await sleep(Math.min(pollMs, left));
   }
@@ -210,6 +219,10 @@ function readChildrenFile(file: string): string | NodeJS.ErrnoException {
   }
 }
 
-async function taskkill(pid: number, force: boolean): Promise<void> {
-  await runCommand('taskkill', ['/pid', String(pid), '/T', ...(force ? ['/F'] : [])]).catch(() => undefined);
+/** `taskkill /pid N /T [/F]`; false when it failed (refused, no such process, or /T unknown as in Wine). */
+async function taskkill(pid: number, force: boolean): Promise<boolean> {
+  return runCommand('taskkill', ['/pid', String(pid), '/T', ...(force ? ['/F'] : [])]).then(
+    () => true,
+    () => false,
+  );
 }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CommandRunner } from '../../src/process/command.js';
-import { ancestorsIn, descendantsIn, parseWmicCsv, readProcfsTable, readPsTable, readWindowsTable, type ProcessEntry } from '../../src/process/table.js';
+import { decodeOutput } from '../../src/process/command.js';
+import { ancestorsIn, descendantsIn, parseWmic, readProcfsTable, readPsTable, readWindowsTable, type ProcessEntry } from '../../src/process/table.js';
 
 /** A runner that answers per program (a string: printed; an Error: the command failed) and records what was run. */
 function fakeRunner(answers: Record<string, string | Error>): { run: CommandRunner; calls: string[] } {
@@ -46,10 +47,28 @@ test('Windows: a failing PowerShell falls back to wmic; both failing or empty re
 });
 
 test('wmic CSV: a command line holding commas stays whole; the numbers are read from the end', () => {
-  assert.deepEqual(parseWmicCsv(WMIC), [
+  assert.deepEqual(parseWmic(WMIC), [
     { pid: 4, ppid: 0, args: [] },
     { pid: 1200, ppid: 4, args: ['"C:\\node.exe"', 'bot.js', '--a=1,2,3'] },
   ]);
+});
+
+test("wmic under Wine ignores /format:csv: a space-padded table, numbers are the last two words", () => {
+  const table = [
+    'CommandLine                         ParentProcessID                     ProcessID                           ',
+    '                                    40                                  56                                  ',
+    'Z:\\bin\\node.exe Z:\\bot 2.mjs --n 7     56                                  84                                  ',
+    '',
+  ].join('\r\n');
+  assert.deepEqual(parseWmic(table), [
+    { pid: 56, ppid: 40, args: [] },
+    { pid: 84, ppid: 56, args: ['Z:\\bin\\node.exe', 'Z:\\bot', '2.mjs', '--n', '7'] },
+  ]);
+});
+
+test('command output: UTF-16LE with a byte-order mark (wmic on Windows) is decoded, anything else is UTF-8', () => {
+  assert.equal(decodeOutput(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ProcessId\r\n4\r\n', 'utf16le')])), 'ProcessId\r\n4\r\n');
+  assert.equal(decodeOutput(Buffer.from('1 0 /sbin/init\n', 'utf8')), '1 0 /sbin/init\n');
 });
 
 test('ps (macOS): pid, ppid and the command line; a ps that printed nothing rejects', async () => {
