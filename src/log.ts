@@ -24,6 +24,8 @@ export interface LoggerOptions {
   component?: string;
   /** Called with every line written (already redacted), e.g. for a status page's recent-lines buffer. */
   onLine?: (entry: LogEntry) => void;
+  /** The bot this logger speaks for under `botwarden up` (kept by children): `[shop/lease]`, JSON field `bot`. */
+  bot?: string;
 }
 
 export interface LogEntry {
@@ -39,6 +41,7 @@ export class Logger {
   readonly level: LogLevel;
   readonly json: boolean;
   readonly component: string | undefined;
+  readonly bot: string | undefined;
   private readonly sink: LogSink;
   private readonly onLine: ((entry: LogEntry) => void) | undefined;
 
@@ -47,6 +50,7 @@ export class Logger {
     this.json = opts.json ?? false;
     this.sink = opts.sink ?? process.stderr;
     this.component = opts.component;
+    this.bot = opts.bot;
     this.onLine = opts.onLine;
   }
 
@@ -58,7 +62,13 @@ export class Logger {
       sink: this.sink,
       component,
       ...(this.onLine ? { onLine: this.onLine } : {}),
+      ...(this.bot !== undefined ? { bot: this.bot } : {}),
     });
+  }
+
+  /** A logger for one bot of `botwarden up`: same sink, level and format; lines name the bot. */
+  forBot(bot: string): Logger {
+    return new Logger({ level: this.level, json: this.json, sink: this.sink, bot, ...(this.onLine ? { onLine: this.onLine } : {}) });
   }
 
   enabled(level: LogLevel): boolean {
@@ -90,12 +100,13 @@ export class Logger {
 
   private format(e: LogEntry): string {
     if (this.json) {
-      return JSON.stringify({ time: e.time, level: e.level, ...(e.component ? { component: e.component } : {}), msg: e.msg, ...e.fields });
+      return JSON.stringify({ time: e.time, level: e.level, ...(this.bot !== undefined ? { bot: this.bot } : {}), ...(e.component ? { component: e.component } : {}), msg: e.msg, ...e.fields });
     }
     const extra = Object.entries(e.fields)
       .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
       .join(' ');
-    const comp = e.component ? ` [${e.component}]` : '';
+    const scope = this.bot !== undefined ? (e.component ? `${this.bot}/${e.component}` : this.bot) : e.component;
+    const comp = scope ? ` [${scope}]` : '';
     return `${e.time} ${e.level.toUpperCase().padEnd(5)}${comp} ${e.msg}${extra ? ' ' + extra : ''}`;
   }
 }

@@ -3,6 +3,7 @@ import type { Suite } from '../lib/suite.js';
 import { externalSuite } from './external.js';
 import { failoverSuite } from './failover.js';
 import { footprintSuite } from './footprint.js';
+import { manyBotsSuite } from './many-bots.js';
 import { preflightSuite } from './preflight.js';
 import { pythonBotsSuite } from './python-bots.js';
 import { restartSuite } from './restart.js';
@@ -15,4 +16,4 @@ const gatewaySuite = externalSuite({ id: 'gateway', title: '6. Gateway overhead'
 const emulatorSuite = externalSuite({ id: 'emulator', title: 'Emulator', file: 'emulator.ts', fnName: 'runEmulatorBench', budgetMs: 45_000 });
 
 /** Every suite, in run order (`--only` picks by id). */
-export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, preflightSuite, emulatorSuite, pythonBotsSuite];
+export const SUITES: Suite[] = [restartSuite, footprintSuite, stopSuite, rollingSuite, failoverSuite, gatewaySuite, preflightSuite, emulatorSuite, pythonBotsSuite, manyBotsSuite];

@@ -10,6 +10,10 @@ import { registerServiceCommand } from './commands/service.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
+import { registerUpCommand } from './commands/up.js';
+import { registerLsCommand } from './commands/ls.js';
+import { registerLogsCommand } from './commands/logs.js';
+import { registerBotControlCommands } from './commands/bot-control.js';
 
 /** Build the command tree. Each command module adds itself. */
 export function buildProgram(): Command {
@@ -21,6 +25,10 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerStatusCommand(program);
   registerStopCommand(program);
+  registerUpCommand(program);
+  registerLsCommand(program);
+  registerLogsCommand(program);
+  registerBotControlCommands(program);
   registerDoctorCommand(program);
   registerEmulatorCommand(program);
   registerServiceCommand(program);

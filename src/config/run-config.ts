@@ -119,6 +119,32 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
   // The file's tokenFile is the lowest source: BOT_TOKEN / TELEGRAM_BOT_TOKEN (environment or .env) beat it.
   const envHasToken = Boolean((env['BOT_TOKEN'] || env['TELEGRAM_BOT_TOKEN'] || '').trim());
   const token = readToken(cli.tokenFile ?? (envHasToken ? undefined : fromFile(file.tokenFile)), env, cli.tokenFile !== undefined ? '--token-file' : 'tokenFile');
+  return buildRunConfig({ cli, commandArgs, file, fileDir, env, cwd, token, configFile: raw?.path });
+}
+
+/** What buildRunConfig combines: flags, the (merged) config-file keys, the environment, and the token already read. */
+export interface RunConfigSources {
+  cli: RunCliOptions;
+  commandArgs: readonly string[];
+  /** Config-file keys: the file's, or for one bot of `up` the top-level keys with that bot's overrides on top. */
+  file: Omit<ConfigFile, 'bots' | 'fleet'>;
+  /** Relative paths in the file are resolved from here. */
+  fileDir: string;
+  /** Process environment with .env below it. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  token: string;
+  configFile: string | undefined;
+  /** Variables the bot must not inherit (`up`: every bot's tokenEnv, so each child sees only its own token). */
+  hideFromChild?: readonly string[];
+  /** `up`: the bot's name (the instance id carries it). */
+  name?: string;
+}
+
+/** `run`'s validated configuration from its sources (one bot of `up` goes through here too). */
+export function buildRunConfig(src: RunConfigSources): RunConfig {
+  const { cli, commandArgs, file, fileDir, env, cwd, token } = src;
+  const fromFile = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(fileDir, p));
   const botId = botIdOf(token);
   if (botId === undefined) {
     throw new BotwardenError('TOKEN_FORMAT', 'the bot token is malformed: expected <digits>:<secret> as @BotFather gives it (e.g. 123456789:AA…, 35+ characters after the colon)', {
@@ -155,6 +181,7 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
   const actionsSecret = actionsSecretFrom(env, token);
   // The bot does not need the page's secret: it stays out of the child's environment.
   const { [ACTIONS_SECRET_ENV]: _actionsSecret, ...childVisibleEnv } = env;
+  for (const name of src.hideFromChild ?? []) delete childVisibleEnv[name];
 
   const stateDir = path.resolve(cwd, cli.stateDir ?? env['BOTWARDEN_STATE_DIR'] ?? fromFile(file.stateDir) ?? defaultStateDir(env));
   const logFileRaw = cli.logFile !== undefined ? path.resolve(cwd, cli.logFile) : fromFile(file.logFile);
@@ -186,9 +213,9 @@ export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly strin
     cwd: fromFile(file.cwd) ?? cwd,
     childEnv: Object.freeze({ ...(file.env ?? {}) }),
     baseEnv: Object.freeze(childVisibleEnv),
-    instanceId: `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    instanceId: `${os.hostname()}-${process.pid}-${src.name ? `${src.name}-` : ''}${randomBytes(3).toString('hex')}`,
     host: os.hostname(),
-    configFile: raw?.path,
+    configFile: src.configFile,
   });
 }
 

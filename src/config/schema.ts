@@ -37,7 +37,54 @@ function buildSchema(z: typeof Z) {
     command: command.optional(),
     cwd: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),
+    /** `botwarden up`: the bots, each checked on its own by botSchema() (one bad entry does not stop the others). */
+    bots: z.array(z.unknown()).optional(),
+    /** `botwarden up` on several hosts: the name hosts sharing these bots register under (default: derived from the bot ids). */
+    fleet: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'expected letters, digits, _ . - (at most 64)' }).optional(),
   });
+}
+
+/** Keys that belong to the host (one `up` process), not to one bot. */
+const HOST_ONLY_KEYS = ['stateDir', 'healthPort', 'healthHost', 'healthAllowActions', 'logLevel', 'json', 'bots', 'fleet'] as const;
+
+/** One entry of `bots:` in the config file: name, command, tokenEnv or tokenFile, and any `run` key as an override. */
+function buildBotSchema(z: typeof Z) {
+  const omit = Object.fromEntries(HOST_ONLY_KEYS.map((k) => [k, true])) as { [K in (typeof HOST_ONLY_KEYS)[number]]: true };
+  return configFileSchema()
+    .omit(omit)
+    .extend({
+      name: z.string().regex(/^[a-z0-9_-]{1,64}$/, { message: 'expected lower-case letters, digits, _ or - (at most 64), e.g. "shop"' }),
+      tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected the NAME of an environment variable, e.g. "SHOP_BOT_TOKEN"' }).optional(),
+    });
+}
+
+let botSchemaCache: ReturnType<typeof buildBotSchema> | undefined;
+/** The schema of one `bots:` entry. */
+export function botSchema(): ReturnType<typeof buildBotSchema> {
+  return (botSchemaCache ??= buildBotSchema((lazyRequire('zod') as { z: typeof Z }).z));
+}
+
+export type BotEntry = Z.infer<ReturnType<typeof buildBotSchema>>;
+
+/** Validate one `bots:` entry; the error names the entry (by name when it has one) and the key. */
+export function validateBotEntry(data: unknown, index: number, file: string): BotEntry {
+  const label = data && typeof data === 'object' && typeof (data as { name?: unknown }).name === 'string' ? `bot "${(data as { name: string }).name}"` : `bots[${index}]`;
+  if (data && typeof data === 'object' && !Array.isArray(data) && 'token' in data) {
+    throw new BotwardenError('CONFIG_TOKEN', `config file ${file}: ${label}: key "token" is not allowed (config files get committed)`, {
+      exit: 'usage',
+      hint: 'name an environment variable with "tokenEnv", or a file with "tokenFile"',
+    });
+  }
+  const parsed = botSchema().safeParse(data);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; a bot takes: ${Object.keys(botSchema().shape).join(', ')}`;
+    }
+    const key = issue.path.length ? issue.path.map(String).join('.') : '(the entry)';
+    return `key "${key}": ${issue.message}`;
+  });
+  throw new BotwardenError('CONFIG_INVALID', `config file ${file}: ${label}: ${lines.join('; ')}`, { exit: 'usage', hint: 'fix the key(s) named above (see README "Many bots")' });
 }
 
 let schema: ReturnType<typeof buildSchema> | undefined;

@@ -11,7 +11,8 @@ import { Elector } from '../lease/elector.js';
 import type { LeaseBackend } from '../lease/types.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { Supervisor } from '../process/supervisor.js';
-import type { OutputLine } from '../process/output.js';
+import type { OutputLine, OutputSink } from '../process/output.js';
+import type { LeaseBackendPool } from '../lease/pool.js';
 import { startHealthServer, type HealthServer } from '../health/server.js';
 import { History } from '../health/history.js';
 import { RecentLines } from '../health/recent-lines.js';
@@ -40,6 +41,28 @@ export interface DaemonIo {
   announce: (line: string) => void;
   /** Lines of the bot's output (already timestamped and redacted), for a status page's recent-lines buffer. */
   onBotLine?: (line: string) => void;
+  /** Set when this daemon is one bot of `botwarden up`: the process-wide pieces it shares instead of owning. */
+  host?: DaemonHost;
+}
+
+/**
+ * What `botwarden up` shares between its bots: one lease backend per URL, one health server (and status page),
+ * the bots' output on one stdout. A daemon given a host starts no health server of its own; everything else
+ * (preflight, lease, gateway, supervisor, restart policy, memory limit, logs) is the same code as `run`'s.
+ */
+export interface DaemonHost {
+  /** The bot's name in the config file (prefixes its output lines). */
+  name: string;
+  leases: LeaseBackendPool;
+  /** The shared health server's URL and control secret (written into this bot's instance record). */
+  healthUrl: () => string | undefined;
+  controlSecret: string;
+  /** Where the bot's output lines go (the host prefixes them with the bot's name). */
+  sink: OutputSink;
+  /** The lease was won or lost, the bot started or ended: the host updates its page and its balance. */
+  onChange?: () => void;
+  /** A standby about to try for a lease: how long to hold back first (0: now); spreads bots over hosts. */
+  acquireDelay?: () => number;
 }
 
 /** A running `botwarden run`. `run()` resolves with the exit code; `stop()` starts a graceful (or forced) stop. */
@@ -64,6 +87,7 @@ export class Daemon {
   /** Worker mode (`--workers`): this instance's store, partitions, feed and poller. */
   private workers: WorkerNode | undefined;
   private fatal: unknown;
+  private failed: { message: string; exitCode: number } | undefined;
   private stopRequested: { force: boolean } | undefined;
   private wakeStop!: () => void;
   private readonly stopWanted = new Promise<void>((r) => (this.wakeStop = r));
@@ -75,7 +99,8 @@ export class Daemon {
     readonly config: RunConfig,
     private readonly io: DaemonIo,
   ) {
-    this.metrics = createMetrics();
+    // Under `up` the host serves the process metrics once; each bot's metrics get a `bot` label there.
+    this.metrics = createMetrics({ defaultMetrics: io.host === undefined });
     this.steps = new Steps(io.onStep);
     this.recentLines = new RecentLines({ secrets: [config.token] });
   }
@@ -121,6 +146,7 @@ export class Daemon {
         claim: { botId: config.botId, instanceId: config.instanceId, host: config.host, pid: process.pid },
         ttlMs: config.leaseTtlMs,
         logger: log.child('lease'),
+        ...(io.host?.acquireDelay ? { acquireDelay: io.host.acquireDelay } : {}),
       }));
 
       if (config.workers) await this.openWorkers(config.workers, elector);
@@ -147,23 +173,7 @@ export class Daemon {
         ...(config.healthAllowActions ? { actions: this.pageActions() } : {}),
         logger: log.child('page'),
       }));
-      this.health = await startHealthServer({
-        host: config.healthHost,
-        port: config.healthPort,
-        status: () => this.status(),
-        metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
-        control: { secret: this.secret, onStop: () => this.stop() },
-        extra: page.handle,
-        logger: log.child('health'),
-      });
-      io.announce(`health: ${this.health.url} (status: ${this.health.url}/status, page: ${this.health.url}/)`);
-      if (config.healthAllowActions) {
-        log.info(
-          this.actionsSecretFile
-            ? `status page actions are on (restart, step down): the secret is in ${this.actionsSecretFile} (send it as X-Botwarden-Secret)`
-            : 'status page actions are on (restart, step down): the secret is BOTWARDEN_ACTIONS_SECRET (send it as X-Botwarden-Secret)',
-        );
-      }
+      if (!io.host) await this.startHealth(page);
       this.writeState();
 
       this.leadership = this.workers
@@ -195,13 +205,14 @@ export class Daemon {
         metrics: this.metrics,
         onFatal: (err) => this.onFatal(err),
         onBotEnded: (reason, code) => {
-          log.info(`the bot ended (${reason}) and --restart ${config.restart} does not restart it: stopping botwarden`);
+          log.info(`the bot ended (${reason}) and --restart ${config.restart} does not restart it: ${io.host ? 'its lease is released' : 'stopping botwarden'}`);
           this.botExitCode = code;
           this.stop();
         },
         onChange: () => {
           this.writeState();
           this.page?.notify();
+          io.host?.onChange?.();
         },
         beforeLeading: async () => {
           await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
@@ -224,6 +235,65 @@ export class Daemon {
       if (!(this.stopRequested && isAbort(err))) this.fatal ??= err;
     }
     return this.finish();
+  }
+
+  /** `run`'s own status page and health server (under `up`, the host serves one for every bot). */
+  private async startHealth(page: StatusPage): Promise<void> {
+    const { config, io } = this;
+    const log = io.logger;
+    this.health = await startHealthServer({
+      host: config.healthHost,
+      port: config.healthPort,
+      status: () => this.status(),
+      metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+      control: { secret: this.secret, onStop: () => this.stop() },
+      extra: page.handle,
+      logger: log.child('health'),
+    });
+    io.announce(`health: ${this.health.url} (status: ${this.health.url}/status, page: ${this.health.url}/)`);
+    if (config.healthAllowActions) {
+      log.info(
+        this.actionsSecretFile
+          ? `status page actions are on (restart, step down): the secret is in ${this.actionsSecretFile} (send it as X-Botwarden-Secret)`
+          : 'status page actions are on (restart, step down): the secret is BOTWARDEN_ACTIONS_SECRET (send it as X-Botwarden-Secret)',
+      );
+    }
+  }
+
+  /** The bot's status page (under `up`, the host serves it at `/bots/<name>/`). */
+  pageHandler(): StatusPage['handle'] | undefined {
+    return this.page?.handle;
+  }
+
+  /** Why this daemon stopped, when it failed (message and exit code); undefined while it runs or after a clean stop. */
+  failure(): { message: string; exitCode: number } | undefined {
+    return this.failed;
+  }
+
+  /** The role as of now (`starting`, `leader`, `standby`, `stopping`). */
+  role(): Role {
+    return this.currentRole();
+  }
+
+  /** True while this instance holds the bot's lease. */
+  isLeading(): boolean {
+    return this.elector?.isLeader() ?? false;
+  }
+
+  /** Restart the bot process gracefully (leader only); resolves false when no bot runs here. */
+  async restartBot(reason: string): Promise<boolean> {
+    const sup = this.leadership?.currentSupervisor();
+    if (!sup || this.stopRequested) return false;
+    await sup.restart(reason);
+    return true;
+  }
+
+  /** Hand the lease to a standby elsewhere (graceful: polling stops, the bot stops, then the lease is released) and keep campaigning. */
+  async handOver(reason: string): Promise<boolean> {
+    const elector = this.elector;
+    if (!elector?.isLeader() || this.stopRequested) return false;
+    await elector.stepDown({ campaign: true, reason });
+    return true;
   }
 
   /** The `/status` snapshot. */
@@ -281,7 +351,8 @@ export class Daemon {
   private async openLease(deadline: number, signal: AbortSignal): Promise<void> {
     const { config } = this;
     this.steps.start('lease-backend', 'lease backend');
-    const backend = (this.backend = createLeaseBackend(config.lease, { stateDir: config.stateDir, logger: this.io.logger.child('lease') }));
+    const host = this.io.host;
+    const backend = (this.backend = host ? host.leases.get(config.lease, config.stateDir) : createLeaseBackend(config.lease, { stateDir: config.stateDir, logger: this.io.logger.child('lease') }));
     try {
       await withRetry(() => backend.open(signal), {
         deadlineMs: deadline,
@@ -347,7 +418,7 @@ export class Daemon {
       ...(config.maxMemoryBytes !== undefined ? { maxMemoryBytes: config.maxMemoryBytes } : {}),
       ...(config.fallback ? { fallbackCommand: [...config.fallback] } : {}),
       output: {
-        sink: process.stdout,
+        sink: this.io.host?.sink ?? process.stdout,
         ...(config.logFile ? { logFile: config.logFile } : {}),
         onLine: (line: string, entry: OutputLine) => {
           const at = Date.parse(entry.time);
@@ -379,8 +450,8 @@ export class Daemon {
         pid: process.pid,
         pidStart: this.pidStart,
         startedAt: this.startedAt,
-        healthUrl: this.health?.url,
-        controlSecret: this.secret,
+        healthUrl: this.io.host ? this.io.host.healthUrl() : this.health?.url,
+        controlSecret: this.io.host ? this.io.host.controlSecret : this.secret,
         child: snap?.pid ? { pid: snap.pid, start: snap.pidStart ?? null } : null,
         lease: config.lease,
       });
@@ -415,6 +486,7 @@ export class Daemon {
       log.info('stopped: bot stopped, lease released');
       return this.botExitCode === undefined || this.botExitCode === 0 ? ExitCode.ok : ExitCode.failure;
     }
+    this.failed = { message: err instanceof CrashLoopSignal ? `the bot crashed too often: ${err.detail}` : err instanceof Error ? err.message : String(err), exitCode: err instanceof CrashLoopSignal ? 5 : err instanceof BotwardenError ? err.exitCode : 70 };
     if (err instanceof CrashLoopSignal) {
       log.error(`the bot crashed too often: ${err.detail}`);
       log.error('  → read the bot output above, fix the cause, then start again (or give --fallback <command> to run a minimal bot meanwhile)');

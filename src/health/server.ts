@@ -11,11 +11,19 @@ export interface HealthServerOptions {
   host?: string;
   /** 0 = any free port. */
   port: number;
-  status: () => StatusSnapshot;
+  /** What `/status` answers (`run`: a StatusSnapshot; `up`: `{ bots: [...] }`). */
+  status: () => object;
+  /** `/readyz`; default: readiness() of a `run` status snapshot. */
+  ready?: () => { ready: boolean; reasons: string[] };
   /** Prometheus exposition text. */
   metrics: () => Promise<{ contentType: string; body: string }>;
   /** `POST /control/stop` with `Authorization: Bearer <secret>` calls `onStop` (the secret sits in the 0600 state file). */
-  control?: { secret: string; onStop: () => void };
+  control?: {
+    secret: string;
+    onStop: () => void;
+    /** Other `POST /control/<path>` requests (same secret), e.g. `up`'s `bots/<name>/restart` and `reload`. */
+    command?: (path: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+  };
   /** Extra routes (the status page) tried before the 404. Return true when handled. */
   extra?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   logger: Logger;
@@ -83,6 +91,15 @@ async function handle(opts: HealthServerOptions, req: http.IncomingMessage, res:
     opts.control.onStop();
     return;
   }
+  if (method === 'POST' && url.pathname.startsWith('/control/') && opts.control?.command) {
+    if (!bearerMatches(req.headers.authorization, opts.control.secret)) {
+      sendJson(res, 403, { ok: false, error: 'forbidden: a valid control secret is required' });
+      return;
+    }
+    const r = await opts.control.command(url.pathname.slice('/control/'.length), await readJsonBody(req));
+    sendJson(res, r.status, r.body);
+    return;
+  }
   if (method !== 'GET' && method !== 'HEAD') {
     if (opts.extra?.(req, res)) return;
     sendJson(res, 405, { ok: false, error: `method ${method} not allowed` });
@@ -93,7 +110,7 @@ async function handle(opts: HealthServerOptions, req: http.IncomingMessage, res:
       sendJson(res, 200, { ok: true });
       return;
     case '/readyz': {
-      const r = readiness(opts.status());
+      const r = opts.ready ? opts.ready() : readiness(opts.status() as StatusSnapshot);
       sendJson(res, r.ready ? 200 : 503, r);
       return;
     }
@@ -124,4 +141,18 @@ function bearerMatches(header: string | undefined, secret: string): boolean {
   const a = Buffer.from(m[1]);
   const b = Buffer.from(secret);
   return constantTimeEqual(b, a);
+}
+
+/** A small JSON request body (control commands); {} when empty or not JSON. */
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > 65_536) return {};
+  }
+  try {
+    return text ? (JSON.parse(text) as unknown) : {};
+  } catch {
+    return {};
+  }
 }

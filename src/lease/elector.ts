@@ -24,6 +24,11 @@ export interface ElectorOptions {
   holdOffMs?: number;
   /** Async work on transitions (see ElectorGuard); can also be set later with setGuard(). */
   guard?: ElectorGuard;
+  /**
+   * Asked before each acquire attempt of a standby: hold back this many ms first (0 = try now). `botwarden up` on
+   * several hosts uses it so that a host already leading its fair share lets a host below it take a free lease.
+   */
+  acquireDelay?: () => number;
 }
 
 /** What the daemon runs on transitions. */
@@ -92,6 +97,8 @@ export class Elector implements LeaderView {
   private emittedRole: 'leader' | 'standby' | undefined;
   private readonly listeners = new Set<(ev: ElectorChange) => void>();
   private stopping: Promise<void> | undefined;
+  private readonly acquireDelay: (() => number) | undefined;
+  private heldBack = false;
 
   constructor(opts: ElectorOptions) {
     const ttlMs = opts.ttlMs ?? 10_000;
@@ -116,6 +123,7 @@ export class Elector implements LeaderView {
     this.claim = { ...opts.claim };
     this.logger = opts.logger ?? silentLogger;
     this.guard = opts.guard;
+    this.acquireDelay = opts.acquireDelay;
   }
 
   /** Set (or replace) the transition hooks. */
@@ -278,6 +286,13 @@ export class Elector implements LeaderView {
       return;
     }
     this.ensureWatch();
+    const holdBack = this.heldBack ? 0 : (this.acquireDelay?.() ?? 0);
+    if (holdBack > 0) {
+      this.heldBack = true;
+      await this.wait(holdBack, signal, false);
+      return;
+    }
+    this.heldBack = false;
     this.pendingWake = false;
     const sent = monotonicMs();
     let res;

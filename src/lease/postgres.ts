@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { usageError } from '../errors.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
-import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
+import type { AcquireResult, HostBeat, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
 import { lazyRequire } from '../util/lazy-require.js';
 
 // Loaded with this module (itself loaded only for a postgres:// lease), through require (util/lazy-require.ts).
@@ -65,6 +65,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
   private lastError: string | undefined;
   private down = false;
   private closed = false;
+  private hostsReady = false;
 
   constructor(opts: PostgresLeaseOptions) {
     this.url = opts.url;
@@ -166,6 +167,50 @@ export class PostgresLeaseBackend implements LeaseBackend {
        SELECT pg_notify($4, bot_id::text) FROM released`,
       [record.botId, record.instanceId, record.fence, this.channel],
     );
+  }
+
+  async heartbeatHost(fleet: string, host: HostBeat, ttlMs: number): Promise<HostBeat[]> {
+    const table = `${this.table}_hosts`;
+    if (!this.hostsReady) {
+      // Same DDL serialisation as open(): concurrent CREATE … IF NOT EXISTS can collide on pg_type.
+      const client = await this.pool.connect().catch((err: unknown) => {
+        throw this.dbError(err);
+      });
+      let failed: unknown;
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`botwarden:ddl:${table}`]);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (fleet text NOT NULL, host_id text NOT NULL, leads int NOT NULL, expires_at timestamptz NOT NULL, PRIMARY KEY (fleet, host_id))`);
+        await client.query('COMMIT');
+        this.hostsReady = true;
+      } catch (err) {
+        failed = err;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw this.dbError(err);
+      } finally {
+        client.release(failed instanceof Error ? failed : undefined);
+      }
+    }
+    // One statement, judged on the server's now(): upsert this host, drop the fleet's expired hosts, list the live ones.
+    const res = await this.query<{ host_id: string; leads: number }>(
+      `WITH beat AS (
+         INSERT INTO ${table} AS h (fleet, host_id, leads, expires_at) VALUES ($1, $2, $3, now() + $4::int * interval '1 millisecond')
+         ON CONFLICT (fleet, host_id) DO UPDATE SET leads = EXCLUDED.leads, expires_at = EXCLUDED.expires_at
+         RETURNING host_id, leads
+       ), gone AS (
+         DELETE FROM ${table} WHERE fleet = $1 AND expires_at < now() AND host_id <> $2
+       )
+       SELECT host_id, leads FROM beat
+       UNION ALL
+       SELECT host_id, leads FROM ${table} WHERE fleet = $1 AND expires_at >= now() AND host_id <> $2`,
+      [fleet, host.id, Math.max(0, Math.round(host.leading)), Math.max(1, Math.round(ttlMs))],
+    );
+    return res.rows.map((r) => ({ id: r.host_id, leading: Number(r.leads) || 0 }));
+  }
+
+  async leaveHost(fleet: string, hostId: string): Promise<void> {
+    if (!this.hostsReady || this.closed) return;
+    await this.query(`DELETE FROM ${this.table}_hosts WHERE fleet = $1 AND host_id = $2`, [fleet, hostId]);
   }
 
   async holder(botId: number): Promise<LeaseRecord | null> {

@@ -4,11 +4,34 @@ import type { Redis as RedisClient } from 'ioredis';
 import { silentLogger, type Logger } from '../log.js';
 import { leaseRefused, leaseUnreachable, messageOf } from './errors.js';
 import { safeUrl, stripPassword } from './url.js';
-import type { AcquireResult, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
+import type { AcquireResult, HostBeat, LeaseBackend, LeaseClaim, LeaseRecord } from './types.js';
 import { lazyRequire } from '../util/lazy-require.js';
 
 // Loaded with this module (itself loaded only for a redis:// lease), through require (util/lazy-require.ts).
 const { Redis } = lazyRequire('ioredis') as typeof import('ioredis');
+
+// Host registry of a fleet (`botwarden up` on several hosts): one hash per fleet, field = host id, value =
+// "<leading>|<expires at, Redis clock ms>"; expired fields are dropped as they are read. Answers the live hosts.
+const HOST_BEAT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. (now + tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 10)
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local v = all[i + 1]
+  local sep = string.find(v, '|', 1, true)
+  local exp = sep and tonumber(string.sub(v, sep + 1)) or 0
+  if exp < now then
+    redis.call('HDEL', KEYS[1], all[i])
+  else
+    table.insert(out, all[i])
+    table.insert(out, string.sub(v, 1, sep - 1))
+  end
+end
+return out
+`;
 
 /** Options of the Redis lease. */
 export interface RedisLeaseOptions {
@@ -76,7 +99,7 @@ interface Script {
   sha: string;
 }
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const SCRIPTS = { acquire: script(ACQUIRE), renew: script(RENEW), release: script(RELEASE), holder: script(HOLDER) };
+const SCRIPTS = { acquire: script(ACQUIRE), renew: script(RENEW), release: script(RELEASE), holder: script(HOLDER), hostBeat: script(HOST_BEAT) };
 
 /** Redis-backed LeaseBackend. Commands fail fast while disconnected; the client reconnects by itself. */
 export class RedisLeaseBackend implements LeaseBackend {
@@ -163,6 +186,22 @@ export class RedisLeaseBackend implements LeaseBackend {
   async holder(botId: number): Promise<LeaseRecord | null> {
     const [raw, pttl] = (await this.eval(SCRIPTS.holder, [this.key(botId)], [])) as [string | null, number];
     return raw === null ? null : this.toRecord(raw, pttl);
+  }
+
+  async heartbeatHost(fleet: string, host: HostBeat, ttlMs: number): Promise<HostBeat[]> {
+    const flat = (await this.eval(SCRIPTS.hostBeat, [this.hostsKey(fleet)], [host.id, Math.max(0, Math.round(host.leading)), Math.max(1, Math.round(ttlMs))])) as string[];
+    const out: HostBeat[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: String(flat[i]), leading: Number(flat[i + 1]) || 0 });
+    return out;
+  }
+
+  async leaveHost(fleet: string, hostId: string): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.client.hdel(this.hostsKey(fleet), hostId);
+    } catch (err) {
+      throw leaseUnreachable(this.description, messageOf(err));
+    }
   }
 
   async watchRelease(botId: number, onRelease: () => void): Promise<() => Promise<void>> {
@@ -269,6 +308,10 @@ export class RedisLeaseBackend implements LeaseBackend {
     }
   }
 
+  /** The fleet's host registry: beside the leases, `<prefix without "lease:">hosts:<fleet>`. */
+  private hostsKey(fleet: string): string {
+    return `${this.prefix.replace(/lease:$/, '')}hosts:${fleet}`;
+  }
   private key(botId: number): string {
     return `${this.prefix}${botId}`;
   }

@@ -51,6 +51,20 @@ export interface LeaseBackend {
   watchRelease(botId: number, onRelease: () => void): Promise<() => Promise<void> | void>;
   /** Disconnect. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Host registry (`botwarden up` on several hosts; Redis and PostgreSQL only): record this host as live in `fleet`
+   * for `ttlMs` (judged on the backend's clock) with what it reports, and answer every live host of the fleet.
+   */
+  heartbeatHost?(fleet: string, host: HostBeat, ttlMs: number): Promise<HostBeat[]>;
+  /** Leave the fleet's registry at once (graceful stop). */
+  leaveHost?(fleet: string, hostId: string): Promise<void>;
+}
+
+/** A host of a fleet as the registry keeps it. */
+export interface HostBeat {
+  id: string;
+  /** Bots this host leads. */
+  leading: number;
 }
 
 /** What the gateway needs to know about leadership, judged on the monotonic clock. */

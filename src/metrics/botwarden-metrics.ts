@@ -56,6 +56,13 @@ function processMetricsOnFirstScrape(prefix: string): Renderable {
   };
 }
 
+/** Only the process and Node.js metrics (`botwarden_process_*`, `botwarden_nodejs_*`), loaded at the first scrape: `up` serves them once beside every bot's metrics. */
+export function createProcessMetrics(): Registry {
+  const registry = new Registry();
+  registry.register(processMetricsOnFirstScrape('botwarden_'));
+  return registry;
+}
+
 /** A fresh set of metrics on its own registry, with Node process metrics (`botwarden_process_*`, `botwarden_nodejs_*`). */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();

@@ -126,7 +126,7 @@ export function holdsToken(text: string, token: string): boolean {
 
 /** True for the command line of a `botwarden run` (another instance of ours: the lease, not preflight, arbitrates). */
 export function isBotwardenRun(command: string): boolean {
-  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?run(\s|$)/.test(command);
+  return /(^|[\s/\\])botwarden(\.[cm]?[jt]s)?\s+(?:.*\s)?(run|up)(\s|$)/.test(command);
 }
 
 /** A shell or multiplexer by its program name (`-bash` is a login shell). */

@@ -87,8 +87,8 @@ const ROWS: Row[] = [
   { key: 'allowDropPending', flag: () => ({ allowDropPending: true }), file: false, read: (c) => c.allowDropPending, expect: { flag: true, file: false, default: false } },
 ];
 
-/** Keys not set by a flag: the command is positional, `cwd` and `env` exist only in the file. */
-const FILE_ONLY = new Set(['command', 'cwd', 'env']);
+/** Keys not set by a flag: the command is positional, `cwd` and `env` exist only in the file; `bots` and `fleet` are `up`'s. */
+const FILE_ONLY = new Set(['command', 'cwd', 'env', 'bots', 'fleet']);
 
 test('the table covers every config-file key', () => {
   const keys = Object.keys(configFileSchema().shape).filter((k) => !FILE_ONLY.has(k));

@@ -5,6 +5,7 @@ import { BotwardenError } from '../../errors.js';
 import { liveInstances, requestStop, waitGone } from '../../control/instances.js';
 import { parseDurationMs } from '../../config/index.js';
 import { usageError } from '../../errors.js';
+import { botControl } from './bot-control.js';
 
 interface StopCliOptions {
   stateDir?: string;
@@ -17,12 +18,14 @@ interface StopCliOptions {
 export function registerStopCommand(program: Command): void {
   program
     .command('stop')
-    .description("stop this host's botwarden instance(s) gracefully and wait until they are gone")
+    .description("stop this host's botwarden instance(s) gracefully and wait until they are gone; with a name, stop that bot of \"botwarden up\"")
+    .argument('[name]', 'a bot of "botwarden up" (by its name in the config file): only that bot stops, "up" keeps the others')
     .option('--state-dir <dir>', 'the state directory the instances use')
     .option('--config <path>', 'config file to read stateDir from')
     .option('--bot <id>', 'only instances of this bot id')
     .option('--timeout <ms>', 'how long to wait for each to exit (default 30000)')
-    .action(async (opts: StopCliOptions) => {
+    .action(async (name: string | undefined, opts: StopCliOptions) => {
+      if (name !== undefined) return botControl('stop', name, opts);
       const stateDir = resolveStateDir(opts.stateDir, opts.config === undefined ? {} : { config: opts.config });
       const timeoutMs = opts.timeout === undefined ? 30_000 : parseDurationMs(opts.timeout);
       if (timeoutMs === undefined) throw usageError('--timeout', 'milliseconds or a duration such as 30s', opts.timeout);

@@ -211,7 +211,7 @@ export const PAGE_JS = String.raw`'use strict';
 
   function connect() {
     if (source) source.close();
-    source = new EventSource('/events');
+    source = new EventSource('events');
     source.onmessage = onFrame;
     source.onopen = function () { conn('live', 'live'); };
     source.onerror = function () {
@@ -232,7 +232,7 @@ export const PAGE_JS = String.raw`'use strict';
     buttons.forEach(function (b) { b.disabled = true; });
     out.textContent = name + '…';
     out.className = 'small muted';
-    fetch('/actions/' + name, { method: 'POST', headers: { 'X-Botwarden-Secret': secret }, credentials: 'omit', cache: 'no-store' })
+    fetch('actions/' + name, { method: 'POST', headers: { 'X-Botwarden-Secret': secret }, credentials: 'omit', cache: 'no-store' })
       .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
       .then(function (r) {
         out.textContent = r.body.ok ? name + ': accepted' : name + ': ' + (r.body.error || ('HTTP ' + r.status));

@@ -1,0 +1,43 @@
+// Starts `botwarden up` from source with a generated config file, and reads its /status.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CLI_SOURCE, spawnCli, spawnProcess, type Spawned } from './cli.js';
+import type { FleetStatus } from '../../src/daemon/fleet.js';
+
+/** A running `botwarden up` and its health URL. */
+export interface RunningUp extends Spawned {
+  healthUrl: string;
+  status(): Promise<FleetStatus>;
+}
+
+/** Write `config` as JSON into `dir` and return its path. */
+export function writeConfig(dir: string, config: unknown, name = 'botwarden.config.json'): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** Spawn `botwarden up --config FILE --state-dir DIR --health-port 0`; resolves once its health URL is printed. `detached`: own process group (kill -9 of the group). */
+export async function startUp(opts: { config: string; stateDir: string; env?: NodeJS.ProcessEnv; detached?: boolean; args?: string[] }): Promise<RunningUp> {
+  const args = ['up', '--config', opts.config, '--state-dir', opts.stateDir, '--health-port', '0', ...(opts.args ?? [])];
+  const proc = opts.detached ? spawnProcess(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], { env: opts.env ?? {}, detached: true }) : spawnCli(args, { env: opts.env ?? {} });
+  let healthUrl = '';
+  try {
+    const m = await proc.waitFor(/health: (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    healthUrl = m[1] ?? '';
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${String(err)}\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`, { cause: err });
+  }
+  return Object.assign(proc, {
+    healthUrl,
+    status: async () => (await (await fetch(`${healthUrl}/status`)).json()) as FleetStatus,
+  });
+}
+
+/** Run a one-shot CLI command (ls, logs, restart, stop, start, reload) to its end. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const p = spawnCli(args, { env });
+  const code = await p.exited();
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
