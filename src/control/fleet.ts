@@ -1,7 +1,7 @@
 // Finds this host's running `botwarden up` (its record in the state dir) and talks to its control endpoint.
 import { BotwardenError } from '../errors.js';
 import { readFleetRecord, type FleetRecord } from '../state/fleet-file.js';
-import { isSameProcess } from '../util/process-identity.js';
+import { isSameProcess } from '../process/identity.js';
 
 /** The live `up` of this state dir; throws exit 9 (not running) naming the dir otherwise. */
 export async function liveFleet(stateDir: string): Promise<FleetRecord> {

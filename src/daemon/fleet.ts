@@ -14,7 +14,7 @@ import { startHealthServer, type HealthServer } from '../health/server.js';
 import { renderOverview } from '../health/page/overview.js';
 import { newControlSecret } from '../state/instance-file.js';
 import { readFleetRecord, removeFleetRecord, writeFleetRecord } from '../state/fleet-file.js';
-import { isSameProcess, processStartTime } from '../util/process-identity.js';
+import { isSameProcess, processStartTime } from '../process/identity.js';
 import { restoreTierUp } from '../util/v8-tuning.js';
 import { Daemon } from './daemon.js';
 import { mergeBotExpositions } from './fleet-metrics.js';
