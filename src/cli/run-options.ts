@@ -24,6 +24,8 @@ export const RUN_OPTIONS: ReadonlyArray<readonly [flags: string, description: st
   ['--takeover', 'stop local processes that use this token outside botwarden (never without this flag)'],
   ['--fallback <command>', 'run this (a minimal bot) when the bot keeps crashing, instead of exiting'],
   ['--startup-timeout <ms>', `how long preflight retries an unreachable API or lease backend (default ${RUN_DEFAULTS.startupTimeoutMs})`],
+  ['--drain-quiet <ms>', `on a graceful stop or planned restart, SIGTERM only once the bot made no Bot API call for this long, within --stop-timeout (default ${RUN_DEFAULTS.drainQuietMs}; 0 = no drain)`],
+  ['--standby <mode>', 'cold (default: the bot starts on taking over) or hot (the bot runs all along; its getUpdates held until this instance leads)'],
   ['--allow-drop-pending', "let the bot's drop-pending requests through (deleteWebhook/setWebhook drop_pending_updates, getUpdates offset<0); by default the gateway keeps pending updates"],
 ];
 

@@ -1,5 +1,5 @@
 // The config layer's public surface: the only reader of process.env and config files.
-export { resolveRunConfig, buildRunConfig, resolveStateDir, readToken, RUN_DEFAULTS, type RunConfig, type RunCliOptions, type RestartPolicyName } from './run-config.js';
+export { resolveRunConfig, buildRunConfig, resolveStateDir, readToken, RUN_DEFAULTS, type RunConfig, type RunCliOptions, type RestartPolicyName, type StandbyMode } from './run-config.js';
 export { defaultStateDir } from './paths.js';
 export { parseDurationMs, parseSizeBytes } from './units.js';
 export { splitCommandLine } from './argv.js';

@@ -13,6 +13,7 @@ import { validateConfigFile, type ConfigFile } from './schema.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 export type RestartPolicyName = 'always' | 'on-failure' | 'never';
+export type StandbyMode = 'cold' | 'hot';
 
 /** Everything `botwarden run` needs, validated once. */
 export interface RunConfig {
@@ -51,6 +52,10 @@ export interface RunConfig {
   readonly startupTimeoutMs: number;
   /** `--allow-drop-pending`: let the bot's "drop pending updates" requests through (default: the gateway keeps them). */
   readonly allowDropPending: boolean;
+  /** `--drain-quiet`: before SIGTERM, wait until the bot made no Bot API call for this long (0 = no drain). */
+  readonly drainQuietMs: number;
+  /** `--standby`: `cold` starts the bot on taking over; `hot` runs it all along, its getUpdates held until it leads. */
+  readonly standby: StandbyMode;
   readonly command: readonly string[];
   readonly cwd: string;
   /** Extra environment for the bot (config file `env`), below BOT_TOKEN/TELEGRAM_API_ROOT. */
@@ -87,6 +92,8 @@ export interface RunCliOptions {
   fallback?: string;
   startupTimeout?: string;
   allowDropPending?: boolean;
+  drainQuiet?: string;
+  standby?: string;
 }
 
 /** Defaults, in one place (README "CLI reference" repeats them). */
@@ -101,10 +108,13 @@ export const RUN_DEFAULTS = {
   stopTimeoutMs: 10_000,
   logLevel: 'info' as LogLevel,
   startupTimeoutMs: 60_000,
+  drainQuietMs: 500,
+  standby: 'cold' as StandbyMode,
 };
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const RESTARTS: readonly RestartPolicyName[] = ['always', 'on-failure', 'never'];
+const STANDBYS: readonly StandbyMode[] = ['cold', 'hot'];
 
 /** Resolve and validate `run`'s configuration. Throws BotwardenError (exit usage / badToken) naming the bad input. */
 export function resolveRunConfig(cli: RunCliOptions, commandArgs: readonly string[], ctx: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunConfig {
@@ -161,6 +171,8 @@ export function buildRunConfig(src: RunConfigSources): RunConfig {
 
   const restart = (cli.restart ?? file.restart ?? RUN_DEFAULTS.restart) as RestartPolicyName;
   if (!RESTARTS.includes(restart)) throw usageError('--restart', 'always, on-failure or never', restart);
+  const standby = (cli.standby ?? file.standby ?? RUN_DEFAULTS.standby) as StandbyMode;
+  if (!STANDBYS.includes(standby)) throw usageError('--standby', 'cold or hot', standby);
   const logLevel = (cli.logLevel ?? env['BOTWARDEN_LOG_LEVEL'] ?? file.logLevel ?? RUN_DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw usageError('--log-level', 'debug, info, warn or error', logLevel);
 
@@ -209,6 +221,8 @@ export function buildRunConfig(src: RunConfigSources): RunConfig {
     fallback,
     startupTimeoutMs: durationOption('--startup-timeout', cli.startupTimeout ?? file.startupTimeout, RUN_DEFAULTS.startupTimeoutMs),
     allowDropPending: cli.allowDropPending ?? file.allowDropPending ?? false,
+    drainQuietMs: durationOption('--drain-quiet', cli.drainQuiet ?? file.drainQuiet, RUN_DEFAULTS.drainQuietMs),
+    standby,
     command,
     cwd: fromFile(file.cwd) ?? cwd,
     childEnv: Object.freeze({ ...(file.env ?? {}) }),

@@ -34,6 +34,8 @@ function buildSchema(z: typeof Z) {
     fallback: command.optional(),
     startupTimeout: duration.optional(),
     allowDropPending: z.boolean().optional(),
+    drainQuiet: duration.optional(),
+    standby: z.enum(['cold', 'hot']).optional(),
     command: command.optional(),
     cwd: z.string().min(1).optional(),
     env: z.record(z.string(), z.string()).optional(),

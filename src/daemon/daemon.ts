@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { checkToken, clearWebhook, STARTUP_BACKOFF } from './api-checks.js';
 import { backoffMs, withRetry } from '../telegram/retry.js';
 import { resolveLocalConflicts, stopOrphans } from './local-conflicts.js';
+import { restartDrainHooks } from './drain.js';
 import { CrashLoopSignal, Leadership } from './leadership.js';
 import { buildStatus } from './status.js';
 import type { Role, StepEvent } from '../health/status.js';
@@ -121,7 +122,10 @@ export class Daemon {
     this.stopRequested = { force: force || (this.stopRequested?.force ?? false) };
     if (!this.ac.signal.aborted) this.ac.abort(new BotwardenError('STOPPING', 'botwarden is stopping'));
     this.wakeStop();
-    if (force) void this.leadership?.currentSupervisor()?.stop('forced stop', { force: true });
+    if (force) {
+      this.leadership?.abortDrain();
+      void this.leadership?.currentSupervisor()?.stop('forced stop', { force: true });
+    }
   }
 
   /** Run until stopped or failed. Resolves with the exit code (errors are logged here, with their hint). */
@@ -204,6 +208,8 @@ export class Daemon {
         logger: log,
         metrics: this.metrics,
         onFatal: (err) => this.onFatal(err),
+        standby: config.standby,
+        drain: { quietMs: config.drainQuietMs, budgetMs: config.stopTimeoutMs },
         onBotEnded: (reason, code) => {
           log.info(`the bot ended (${reason}) and --restart ${config.restart} does not restart it: ${io.host ? 'its lease is released' : 'stopping botwarden'}`);
           this.botExitCode = code;
@@ -227,6 +233,7 @@ export class Daemon {
       }
       if (!this.stopRequested) {
         if (first === 'leader' || this.workers) this.steps.ok('bot', `started: ${config.command.join(' ')}${this.workers ? ' (worker)' : ''}`);
+        else if (config.standby === 'hot') this.steps.ok('bot', `started (hot standby; its getUpdates held until this instance leads): ${config.command.join(' ')}`);
         else this.steps.skip('bot', 'bot', 'waiting: starts when this instance becomes leader');
         restoreTierUp(); // start-up is over (see util/v8-tuning.ts)
       }
@@ -407,6 +414,7 @@ export class Daemon {
       BOT_TOKEN: config.token,
       TELEGRAM_API_ROOT: this.gateway!.root,
       BOTWARDEN_INSTANCE: config.instanceId,
+      BOTWARDEN_STANDBY: config.standby,
     };
     const sup = new Supervisor({
       command: [...config.command],
@@ -428,6 +436,7 @@ export class Daemon {
       },
       logger: this.io.logger.child('bot'),
       metrics: this.metrics,
+      restartHooks: restartDrainHooks(this.gateway!, this.io.logger.child('bot'), { quietMs: config.drainQuietMs, budgetMs: config.stopTimeoutMs }),
     });
     return sup;
   }

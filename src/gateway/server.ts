@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../server.js';
 import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
+import { BotActivity, callKeys, type ActivitySnapshot } from './activity.js';
 import { DropPendingGuard, wantsDrop, webhookMethod, withoutDrop } from './drop-pending.js';
 import { sendError, sendJson } from './envelope.js';
 import { serveFromFeed, type UpdateFeed } from './feed.js';
@@ -14,6 +15,12 @@ import { BodyTooLargeError, parseParams, readBody, type Params } from './params.
 import { GatewayStats, type GatewaySnapshot } from './stats.js';
 import { UpdatesRelay, type RelayTiming } from './updates.js';
 import { Upstream } from './upstream.js';
+
+/** Bodies up to this size are read to learn what a call answers while an update waits (see activity.ts). */
+const KEYS_BODY_LIMIT = 64 * 1024;
+
+/** `GET {TELEGRAM_API_ROOT}/botwarden/role` → `{"ok":true,"result":{"role":"leader"|"standby"}}` (no token needed). */
+export const ROLE_PATH = '/botwarden/role';
 
 /** Options for `startGateway`. */
 export interface GatewayOptions extends RelayTiming {
@@ -42,10 +49,16 @@ export interface Gateway {
   readonly root: string;
   /** Stop serving: held getUpdates get [], connections close, the upstream pool closes. Safe twice. */
   close(): Promise<void>;
-  /** Stop forwarding getUpdates: held ones get [] now; the upstream poll in flight is aborted and awaited. */
-  stopPolling(): Promise<void>;
-  /** Forward getUpdates again (while leader). */
-  resumePolling(): void;
+  /**
+   * Stop forwarding getUpdates: held ones get [] now; the upstream poll in flight is aborted and awaited. Each `reason`
+   * (default `leadership`) holds polling until resumed with the same reason: a drain for a restart and a lost lease
+   * do not undo each other.
+   */
+  stopPolling(reason?: string): Promise<void>;
+  /** Forward getUpdates again (while leader) once no other reason holds it. */
+  resumePolling(reason?: string): void;
+  /** The bot's calls and unanswered updates (see activity.ts); `maxAgeMs` bounds how old an unanswered update may be. */
+  activity(maxAgeMs?: number): ActivitySnapshot;
   /** Tell Telegram what the bot acknowledged but nobody sent upstream yet (only while leader); see UpdatesRelay.confirmOffset. */
   confirmOffset(signal?: AbortSignal): Promise<{ sent: boolean; offset?: number; error?: string }>;
   /** Counters for /status. */
@@ -61,12 +74,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const check = new TokenCheck(opts.token);
   const allowDrop = opts.allowDropPending ?? false;
   const dropGuard = new DropPendingGuard(stats, logger);
+  const activity = new BotActivity();
   const relays = new Map<'' | '/test', UpdatesRelay>();
   let polling = true;
   const relay = (env: '' | '/test'): UpdatesRelay => {
     let r = relays.get(env);
     if (!r) {
-      r = new UpdatesRelay(env, upstream, leader, logger, stats, opts, allowDrop ? undefined : dropGuard);
+      r = new UpdatesRelay(env, upstream, leader, logger, stats, opts, allowDrop ? undefined : dropGuard, activity);
       if (!polling) void r.stopPolling();
       relays.set(env, r);
     }
@@ -75,10 +89,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests++;
+    if (req.url === ROLE_PATH) {
+      // For the bot's own start-up code and scheduled jobs (a hot standby runs them too): am I the one polling?
+      sendJson(res, 200, JSON.stringify({ ok: true, result: { role: leader.isLeader() && polling ? 'leader' : 'standby' } }));
+      return;
+    }
     const route = parseRoute(req.url ?? '/', check);
     if (route.kind === 'not-found') return void sendError(res, 404, 'Not Found');
     if (route.kind === 'unauthorized') return void sendError(res, 401, 'Unauthorized');
-    if (route.kind === 'file') return forwardRequest(upstream, logger, req, res, upstream.path('file', '', route.rawRest, route.search), 'file');
+    if (route.kind === 'file') return tracked([], forwardRequest(upstream, logger, req, res, upstream.path('file', '', route.rawRest, route.search), 'file'));
     let method = route.method;
     let params: Params | undefined;
     let body: Buffer | undefined;
@@ -94,8 +113,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return relay(route.env).handle(req, res, params);
     }
     const hook = params && !allowDrop ? webhookMethod(method) : undefined;
-    if (hook && params && wantsDrop(params)) return keepPending(hook, route.env, req, res, params, body);
-    return forwardRequest(upstream, logger, req, res, upstream.path('method', route.env, route.rawRest, route.search), method, body);
+    if (hook && params && wantsDrop(params)) return tracked(callKeys(method, params), keepPending(hook, route.env, req, res, params, body));
+    if (!params && activity.wantsKeys) {
+      // An update waits for its answer: read what this call answers (small bodies only; they are read whole anyway).
+      const length = req.headers['content-length'];
+      if (length === undefined && req.headers['transfer-encoding'] === undefined) params = await parseParams(route.search, Buffer.alloc(0), req.headers);
+      else if (length !== undefined && Number(length) <= KEYS_BODY_LIMIT) {
+        body = await readBody(req);
+        params = await parseParams(route.search, body, req.headers);
+      }
+    }
+    return tracked(params ? callKeys(method, params) : [], forwardRequest(upstream, logger, req, res, upstream.path('method', route.env, route.rawRest, route.search), method, body));
+  };
+
+  /** Counts a forwarded call as the bot's activity from now until `call` settles. */
+  const tracked = (keys: string[], call: Promise<void>): Promise<void> => {
+    const done = activity.callStarted(keys);
+    return call.finally(done);
   };
 
   /** A webhook call asking to drop pending updates: sent upstream without the drop (see drop-pending.ts). */
@@ -142,7 +176,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   logger.debug('gateway listening', { root: addr.url });
 
   let closing: Promise<void> | undefined;
-  const stopAll = async (): Promise<void> => {
+  const holds = new Set<string>();
+  const stopAll = async (reason = 'leadership'): Promise<void> => {
+    holds.add(reason);
     polling = false;
     await Promise.all([...relays.values()].map((r) => r.stopPolling()));
   };
@@ -150,15 +186,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     root: addr.url,
     close: () =>
       (closing ??= (async () => {
-        await stopAll();
+        await stopAll('closing');
         await closeServer(server);
         await upstream.close();
       })()),
     stopPolling: stopAll,
-    resumePolling: () => {
+    resumePolling: (reason = 'leadership') => {
+      holds.delete(reason);
+      if (holds.size > 0) return;
       polling = true;
       for (const r of relays.values()) r.resumePolling();
     },
+    activity: (maxAgeMs?: number) => activity.snapshot(maxAgeMs),
     confirmOffset: (signal?: AbortSignal) => relay('').confirmOffset(signal),
     snapshot: () => stats.snapshot(polling),
   };

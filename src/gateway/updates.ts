@@ -17,6 +17,7 @@ import type { ConflictCause } from '../metrics/botwarden-metrics.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleepUnlessAborted } from '../util/sleep.js';
 import { BotPoll, pollParams } from './bot-poll.js';
+import type { BotActivity } from './activity.js';
 import type { DropPendingGuard } from './drop-pending.js';
 import { sendEmptyUpdates } from './envelope.js';
 import type { Params } from './params.js';
@@ -62,6 +63,8 @@ export class UpdatesRelay {
   private lastConflictLogAt = -Infinity;
   private conflictsSinceLog = 0;
   private lastErrorLogAt = -Infinity;
+  /** Held polls waiting in waitUntil: woken by resumePolling instead of their next leaderCheckMs tick. */
+  private readonly wakers = new Set<() => void>();
   private readonly t: Required<Omit<RelayTiming, 'holdWhenStandbyMs'>> & { holdWhenStandbyMs: number };
 
   constructor(
@@ -73,6 +76,8 @@ export class UpdatesRelay {
     timing: RelayTiming = {},
     /** Keeps pending updates from a negative offset (undefined: `--allow-drop-pending`, passed through). */
     private readonly dropGuard?: DropPendingGuard,
+    /** Told which updates were handed out (for draining before a stop). */
+    private readonly activity?: BotActivity,
   ) {
     this.t = {
       holdWhenStandbyMs: timing.holdWhenStandbyMs ?? Infinity,
@@ -147,9 +152,12 @@ export class UpdatesRelay {
     await this.settleInflight();
   }
 
-  /** Let getUpdates go upstream again (while leader). Held polls notice within `leaderCheckMs`. */
+  /** Let getUpdates go upstream again (while leader). Held polls re-check at once (a hot standby taking over). */
   resumePolling(): void {
     this.polling = true;
+    const wake = [...this.wakers];
+    this.wakers.clear();
+    for (const w of wake) w();
   }
 
   /**
@@ -301,6 +309,7 @@ export class UpdatesRelay {
       let highest: number | undefined;
       for (const u of updates) if (typeof u.update_id === 'number' && (highest === undefined || u.update_id > highest)) highest = u.update_id;
       if (this.env === '') this.stats.forwarded(updates.length, highest);
+      this.activity?.handedOut(updates);
       poll.raw(ans.status, ans.raw);
       return true;
     }
@@ -365,7 +374,12 @@ export class UpdatesRelay {
       if (cond()) return true;
       const left = end - monotonicMs();
       if (left <= 0) return false;
-      if (!(await sleepUnlessAborted(Math.min(left, this.t.leaderCheckMs), signal))) return false;
+      let wake!: () => void;
+      const woken = new Promise<boolean>((r) => (wake = () => r(true)));
+      this.wakers.add(wake);
+      const slept = await Promise.race([sleepUnlessAborted(Math.min(left, this.t.leaderCheckMs), signal), woken]);
+      this.wakers.delete(wake);
+      if (!slept) return false;
     }
   }
 }

@@ -47,6 +47,11 @@ export interface SupervisorOptions {
   logger?: Logger;
   /** Run this instead when the bot crash-loops (e.g. a "down for maintenance" responder). Default: none (exit 5). */
   fallbackCommand?: readonly string[];
+  /**
+   * Run around a planned restart (`restart()`, `--max-memory`), not a crash: `beforeStop` before the old bot is
+   * signalled (e.g. drain it), `afterStop` once it is gone, before the new one starts. Failures are logged, not fatal.
+   */
+  restartHooks?: { beforeStop(): Promise<void>; afterStop(): Promise<void> };
   /** Metrics to keep current (`up`, `restarts`, `botMemoryBytes`). */
   metrics?: Pick<Metrics, 'up' | 'restarts' | 'botMemoryBytes'>;
 }
@@ -367,15 +372,25 @@ export class Supervisor {
     this.restartingChild = running;
     try {
       this.logger.warn(`restarting the bot (pid ${running.handle.pid}): ${reason}`);
+      await this.hook('beforeStop');
       const r = await stopTree(running.handle.pid, { graceMs: this.stopTimeoutMs, forceSignal: this.forceStop.signal });
       await running.handle.exited;
       this.logger.info(`bot stopped in ${r.durationMs} ms${howStopped(r)}`);
+      await this.hook('afterStop');
       if (this.stopRequested) return;
       this.restarts += 1;
       this.opts.metrics?.restarts.inc();
       await this.respawn(running.kind);
     } finally {
       this.restartingChild = null;
+    }
+  }
+
+  private async hook(name: 'beforeStop' | 'afterStop'): Promise<void> {
+    try {
+      await this.opts.restartHooks?.[name]();
+    } catch (err) {
+      this.logger.warn(`restart ${name} hook failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

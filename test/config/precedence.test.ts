@@ -84,6 +84,8 @@ const ROWS: Row[] = [
   { key: 'takeover', flag: () => ({ takeover: true }), file: false, read: (c) => c.takeover, expect: { flag: true, file: false, default: false } },
   { key: 'fallback', flag: () => ({ fallback: 'node flag.js' }), file: 'node file.js', read: (c) => c.fallback, expect: { flag: ['node', 'flag.js'], file: ['node', 'file.js'], default: undefined } },
   { key: 'startupTimeout', flag: () => ({ startupTimeout: '1000' }), file: '2s', read: (c) => c.startupTimeoutMs, expect: { flag: 1000, file: 2000, default: 60_000 } },
+  { key: 'drainQuiet', flag: () => ({ drainQuiet: '100' }), file: '2s', read: (c) => c.drainQuietMs, expect: { flag: 100, file: 2000, default: 500 } },
+  { key: 'standby', flag: () => ({ standby: 'hot' }), file: 'cold', read: (c) => c.standby, expect: { flag: 'hot', file: 'cold', default: 'cold' } },
   { key: 'allowDropPending', flag: () => ({ allowDropPending: true }), file: false, read: (c) => c.allowDropPending, expect: { flag: true, file: false, default: false } },
 ];
 

@@ -1,0 +1,97 @@
+// Drain before stop: a bot that confirms updates on fetch, handles them in the background for 2 s and dies at once on
+// SIGTERM (pyTelegramBotAPI threaded, aiogram handle_as_tasks) loses nothing when botwarden stops or hands over.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startRun, tempStateDir } from '../helpers/botwarden-run.js';
+import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+
+const THREADED = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'threaded-echo.mjs');
+let emu: TestEmulator;
+before(async () => {
+  emu = await startTestEmulator();
+});
+after(async () => {
+  await emu.close();
+});
+
+const replies = async (botId: number): Promise<string[]> => (await emu.sent(botId)).map((m) => m.text ?? '');
+
+test('graceful handover: the updates in hand are answered by the old bot, the standby takes over before that, 0 lost, 0 409s', async (t) => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
+  const b = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
+  try {
+    await a.waitFor(/ready pid/, 20_000);
+    await b.waitFor(/standby: the lease is held/, 20_000);
+    const texts = ['h0', 'h1', 'h2', 'h3'];
+    for (const text of texts) await emu.sendText(bot.id, text, 4242);
+    await a.waitFor(/fetched h3/, 15_000);
+    const t0 = Date.now();
+    a.child.kill('SIGTERM');
+    await b.waitFor(/taking over/, 15_000);
+    const handoverMs = Date.now() - t0;
+    assert.equal(await a.exited(), 0, a.stderr());
+    const stopMs = Date.now() - t0;
+    for (const text of ['after1', 'after2']) await emu.sendText(bot.id, text, 4242);
+    await eventually('every update answered', async () => {
+      const sent = await replies(bot.id);
+      return [...texts, 'after1', 'after2'].every((x) => sent.includes(`echo: ${x}`));
+    }, 20_000);
+    const out = a.stdout() + a.stderr();
+    assert.match(out, /lease released after \d+ ms; the bot finishes what it has in hand/);
+    assert.match(out, /the bot went quiet after \d+ ms/);
+    assert.doesNotMatch(out, /SIGTERM with [1-9]\d* in hand/, 'the bot was signalled with work in hand');
+    assert.equal((await emu.stats(bot.id)).conflicts, 0);
+    const sent = await replies(bot.id);
+    const duplicates = sent.length - new Set(sent).size;
+    t.diagnostic(`handover (SIGTERM → standby leads) ${handoverMs} ms; SIGTERM → old botwarden gone ${stopMs} ms; duplicates ${duplicates}`);
+    assert.equal(duplicates, 0);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    state.remove();
+  }
+});
+
+test('--drain-quiet 0: the same bot loses the updates in hand (what the drain prevents)', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED], args: ['--drain-quiet', '0'] });
+  try {
+    await a.waitFor(/ready pid/, 20_000);
+    await emu.sendText(bot.id, 'x0', 77);
+    await a.waitFor(/fetched x0/, 15_000);
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited(), 0, a.stderr());
+    assert.match(a.stdout(), /SIGTERM with 1 in hand/);
+    assert.ok(!(await replies(bot.id)).includes('echo: x0'));
+  } finally {
+    await a.stop();
+    state.remove();
+  }
+});
+
+test('a bot still busy at --stop-timeout is signalled anyway, with a warning that says how busy', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  const a = await startRun({
+    token: bot.token,
+    apiRoot: emu.url,
+    stateDir: state.dir,
+    command: [process.execPath, THREADED],
+    args: ['--stop-timeout', '800'],
+    env: { HANDLER_MS: '60000' },
+  });
+  try {
+    await a.waitFor(/ready pid/, 20_000);
+    await emu.sendText(bot.id, 'slow', 78);
+    await a.waitFor(/fetched slow/, 15_000);
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited(), 0, a.stderr());
+    assert.match(a.stdout() + a.stderr(), /still busy after --stop-timeout 800 ms of draining: \d+ Bot API calls meanwhile, 0 in flight, the last \d+ ms ago, 1 updates without a reply yet; stopping it anyway/);
+  } finally {
+    await a.stop();
+    state.remove();
+  }
+});
