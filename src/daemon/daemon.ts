@@ -123,7 +123,7 @@ export class Daemon {
     if (!this.ac.signal.aborted) this.ac.abort(new BotwardenError('STOPPING', 'botwarden is stopping'));
     this.wakeStop();
     if (force) {
-      this.leadership?.abortDrain();
+      if (this.leadership instanceof Leadership) this.leadership.abortDrain();
       void this.leadership?.currentSupervisor()?.stop('forced stop', { force: true });
     }
   }
