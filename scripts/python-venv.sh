@@ -43,7 +43,7 @@ rm -rf "$venv"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$req" >"$log" 2>&1; then
-  grep -v '^WARNING: Location' "$log" | tail -n 20 >&2
+  [ "$soft" -eq 1 ] || grep -v '^WARNING: Location' "$log" | tail -n 20 >&2
   fail "pip install -r $req failed (PyPI unreachable?)"
 fi
 echo "$want" >"$stamp"

@@ -19,8 +19,10 @@ function assertClean(t: TestContext, r: HandoverResult): void {
   assert.equal(r.conflicts, 0, `the emulator answered a 409\n${r.log}`);
   assert.deepEqual(r.conflictLines, [], `the bot reported a 409\n${r.log}`);
   assert.equal(r.exitA, 0, `the leader's botwarden did not exit 0\n${r.log}`);
+  // Handled twice only what the leader had received and not confirmed when it stopped. The emulator's "delivered twice"
+  // is reported, not bounded: it also counts updates it put into a long poll that the stopping leader cut off, which
+  // nobody received.
   assert.ok(r.duplicates <= r.inHand, `${r.duplicates} handled twice, ${r.inHand} in hand\n${r.log}`);
-  assert.ok(r.redelivered <= r.inHand, `${r.redelivered} delivered twice, ${r.inHand} in hand\n${r.log}`);
 }
 
 /** One emulator for the cases of a file; the whole group skips (one line saying why) without the venv. */
@@ -70,14 +72,15 @@ export function pythonBotHandovers(bot: PyBot): void {
 }
 
 /** Libraries that confirm updates before their handlers ran and drop those handlers at SIGTERM (aiogram cancels its
- * handler tasks, pyTelegramBotAPI dies at once): only botwarden's drain before stop saves them. Until it is in, their
- * slow-handler case runs and reports as a todo. */
+ * handler tasks, pyTelegramBotAPI dies at once): only botwarden's drain before stop saves them. In a build without the
+ * drain (it came with `--standby`) their slow-handler case runs and reports as a todo. */
 const NEEDS_DRAIN: ReadonlySet<PyBot> = new Set<PyBot>(['aiogram3', 'telebot4']);
+const hasDrain = (): boolean => runSupports('--standby');
 
 /** Handovers that stop a bot with work in hand: slow handlers, the drop-pending idiom. */
 export function pythonBotStops(bot: PyBot): void {
   group(bot, 'slow handlers and drop-pending across a handover', (emu) => {
-    test('handlers slower than the handover (1 s each): nothing cut off at stop', { todo: NEEDS_DRAIN.has(bot) && 'needs the drain before stop' }, async (t) => {
+    test('handlers slower than the handover (1 s each): nothing cut off at stop', { todo: NEEDS_DRAIN.has(bot) && !hasDrain() && 'needs the drain before stop' }, async (t) => {
       assertClean(t, await runHandover(emu(), bot, { ...HANDOVER, count: 8, everyMs: 250, stopAfterReplies: 2, handlerDelayMs: 1000, stopTimeoutMs: 20_000, timeoutMs: 40_000 }));
     });
 
