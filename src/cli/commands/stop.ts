@@ -39,7 +39,7 @@ export function registerStopCommand(program: Command): void {
       }
       for (const rec of records) {
         const how = await requestStop(rec);
-        process.stdout.write(`stopping botwarden pid ${rec.pid} (bot ${rec.botId}) via ${how === 'control' ? 'its control endpoint' : 'SIGTERM'}…\n`);
+        process.stdout.write(`stopping botwarden pid ${rec.pid} (bot ${rec.botId}) via ${how === 'control' ? 'its control endpoint' : signalFallback()}…\n`);
       }
       const results = await Promise.all(records.map((rec) => waitGone(rec, timeoutMs)));
       const stuck = records.filter((_r, i) => !results[i]);
@@ -51,4 +51,13 @@ export function registerStopCommand(program: Command): void {
       }
       process.stdout.write(`stopped ${records.length} instance(s)\n`);
     });
+}
+
+/**
+ * How the fallback (no control endpoint answered) stops botwarden. Windows has no SIGTERM: Node's kill() there is
+ * TerminateProcess, a hard kill, so botwarden cannot stop its bot or release the lease.
+ */
+function signalFallback(): string {
+  if (process.platform !== 'win32') return 'SIGTERM';
+  return 'a hard kill (its control endpoint did not answer, and Windows has no SIGTERM: the bot keeps running until the next `botwarden run` stops it, and a standby takes over only when the lease expires)';
 }
