@@ -21,7 +21,7 @@ export const SKIP: string | false = WINE_NODE ? false : 'Windows tests run under
 
 const CLI = path.join(REPO_ROOT, 'dist', 'bin', 'botwarden.js');
 const PRELOAD = path.join(REPO_ROOT, 'test', 'windows', 'wine-keepalive-preload.cjs');
-const RAW_ECHO = path.join(REPO_ROOT, 'test', 'fixtures', 'bots', 'raw-echo.mjs');
+const BOT_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'bots');
 
 /** A Linux path as Windows programs under Wine see it (drive Z: is the Linux root). */
 export function winPath(p: string): string {
@@ -41,10 +41,11 @@ export interface Scratch {
   remove(): void;
 }
 
-export function scratch(): Scratch {
+/** `fixture`: the echo bot to copy from test/fixtures/bots (default raw-echo.mjs). */
+export function scratch(fixture = 'raw-echo.mjs'): Scratch {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-wine-'));
   const bot = path.join(dir, 'echo-bot.mjs');
-  copyFileSync(RAW_ECHO, bot);
+  copyFileSync(path.join(BOT_FIXTURES, fixture), bot);
   const marker = path.basename(dir);
   const rows = (): Array<{ pid: number; args: string }> =>
     spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
