@@ -5,7 +5,7 @@ import type { TokenHolder } from '../process/conflicts.js';
 import { botIdOf, redactKnown } from '../util/redact.js';
 import type { BotApiClient } from '../telegram/client.js';
 import type { Finding } from './findings.js';
-import { probeForPoller, type ProbeMode } from './probe.js';
+import { passiveProbe, probeForPoller, type ProbeMode } from './probe.js';
 
 /** The Bot API calls the doctor makes: the client's `answer` (never throws for a refusal or an unreachable API). */
 export type DoctorApi = Pick<BotApiClient, 'apiRoot' | 'answer'>;
@@ -25,8 +25,10 @@ export interface DoctorDeps {
 export interface DoctorOptions {
   /** The bot token; required. */
   token: string;
-  /** `active` (default), `safe` or `off`: see probe.ts for what each may disturb. */
+  /** `passive` (default), `safe`, `active` or `off`: see probe.ts for what each may disturb. */
   probe?: ProbeMode;
+  /** How long the passive probe watches the pending count, ms (tests shorten it). */
+  passiveWatchMs?: number;
   /** Aborts the checks (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -195,15 +197,15 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
   }
 
   // 6. Another poller? (probe.ts explains why the probe can neither confirm nor drop an update.)
-  const mode = opts.probe ?? 'active';
+  const mode = opts.probe ?? 'passive';
   if (mode === 'off') {
     findings.push({ id: 'poller', ok: true, cause: 'other-poller probe skipped (--probe off)' });
   } else if (webhookSet) {
     findings.push({ id: 'poller', ok: true, cause: 'other-poller probe skipped: a webhook is set, so nobody can poll (see above)' });
   } else {
     // A botwarden instance on this host polls for this bot: do not abort its poll (its gateway would count a 409).
-    const effective = managedHere.length > 0 ? 'safe' : mode;
-    const r = await probeForPoller(api, effective, pending, signal);
+    const effective = mode === 'active' && managedHere.length > 0 ? 'safe' : mode;
+    const r = effective === 'passive' ? await passiveProbe(api, pending, signal, opts.passiveWatchMs) : await probeForPoller(api, effective, pending, signal);
     const localUnmanaged = findings.filter((f) => f.id === 'local-process');
     if (r.verdict === 'poller') {
       if (managedHere.length > 0 && localUnmanaged.length === 0) {
@@ -232,6 +234,9 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
       });
     } else if (r.verdict === 'waiting') {
       findings.push({ id: 'poller', ok: true, cause: `no poller is consuming updates: ${r.pending} update(s) wait for the bot (kept up to 24 h)` });
+    } else if (r.verdict === 'quiet') {
+      const here = managedHere.length > 0 ? `; botwarden runs this bot here (pid ${managedHere.map((p) => p.pid).join(', ')})` : '';
+      findings.push({ id: 'poller', ok: true, cause: `getUpdates not probed (the doctor changes nothing): ${clean(r.how)}${here}` });
     } else if (r.verdict === 'none') {
       const note = effective === 'safe' && mode === 'active' ? ' (only the safe probe: botwarden polls here)' : '';
       findings.push({ id: 'poller', ok: true, cause: `no other getUpdates poller detected${note} (${clean(r.how)})` });

@@ -1,4 +1,7 @@
-// Is another getUpdates poller active for this bot? A probe that can neither confirm nor drop an update.
+// Is another getUpdates poller active for this bot? By default (`passive`) the doctor never calls getUpdates: it
+// samples `pending_update_count` (getWebhookInfo) for a few seconds — dropping: someone polls and confirms; waiting
+// and not dropping: nobody consumes them; zero throughout: a passive look cannot tell (a live poller keeps it at 0).
+// The getUpdates probes below run only on request (`--probe safe|active`).
 //
 // Why it is safe for the update queue (docs/bot-api-semantics.md §4.3):
 // - A positive `offset` deletes every update below it, and an offset between tail and tail+10 confirms
@@ -28,14 +31,19 @@ import { sleep } from '../util/sleep.js';
 import type { ApiAnswer } from '../telegram/answer.js';
 import type { DoctorApi } from './checks.js';
 
-/** `active`: safe step then a 1 s long poll; `safe`: only the non-disturbing step; `off`: no getUpdates at all. */
-export type ProbeMode = 'active' | 'safe' | 'off';
+/** `passive` (default): getWebhookInfo samples only; `safe`: + getUpdates timeout=0; `active`: + a 1 s long poll; `off`: nothing. */
+export type ProbeMode = 'passive' | 'active' | 'safe' | 'off';
+
+/** How long the passive probe watches the pending count, and how often it reads it. */
+export const PASSIVE_WATCH_MS = 3000;
+const PASSIVE_EVERY_MS = 1000;
 
 export type ProbeResult =
   | { verdict: 'poller'; how: string }
   | { verdict: 'none'; how: string }
   | { verdict: 'webhook'; how: string }
   | { verdict: 'waiting'; pending: number; how: string }
+  | { verdict: 'quiet'; how: string }
   | { verdict: 'unknown'; how: string };
 
 const CONFLICT_OTHER = /terminated by other getUpdates/i;
@@ -45,8 +53,26 @@ interface WebhookInfoLike {
   pending_update_count?: number;
 }
 
-/** Run the probe. `pendingBefore` is `pending_update_count` from the webhook check. Never sends an offset. */
-export async function probeForPoller(api: DoctorApi, mode: Exclude<ProbeMode, 'off'>, pendingBefore: number, signal?: AbortSignal): Promise<ProbeResult> {
+/** The passive probe: getWebhookInfo every second for PASSIVE_WATCH_MS; changes nothing at Telegram. */
+export async function passiveProbe(api: DoctorApi, pendingBefore: number, signal?: AbortSignal, watchMs = PASSIVE_WATCH_MS): Promise<ProbeResult> {
+  const counts = [pendingBefore];
+  for (let waited = 0; waited < watchMs; waited += PASSIVE_EVERY_MS) {
+    await sleep(Math.min(PASSIVE_EVERY_MS, watchMs - waited), signal);
+    const o = await api.answer<WebhookInfoLike>('getWebhookInfo', {}, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+    if (o.kind !== 'ok') return { verdict: 'unknown', how: `getWebhookInfo failed while watching the pending count: ${o.kind === 'refused' ? `${o.errorCode} ${o.description}` : o.reason}` };
+    const n = o.result.pending_update_count ?? 0;
+    const prev = counts[counts.length - 1] ?? 0;
+    counts.push(n);
+    if (n < prev) return { verdict: 'poller', how: `pending updates dropped from ${prev} to ${n} while watching: someone polls and confirms them` };
+  }
+  const last = counts[counts.length - 1] ?? 0;
+  const seconds = (watchMs / 1000).toFixed(0);
+  if (last > 0) return { verdict: 'waiting', pending: last, how: `pending ${counts.join(' → ')} over ${seconds} s, none confirmed: likely no poller` };
+  return { verdict: 'quiet', how: `no update waited during ${seconds} s (a live poller keeps the count at 0 too): a passive look cannot tell; --probe active checks, at the cost of one 409 to a bare poller` };
+}
+
+/** Run the getUpdates probe. `pendingBefore` is `pending_update_count` from the webhook check. Never sends an offset. */
+export async function probeForPoller(api: DoctorApi, mode: 'active' | 'safe', pendingBefore: number, signal?: AbortSignal): Promise<ProbeResult> {
   // Never an offset (§4.3), never allowed_updates (a persistent setting of the bot, shared with webhooks).
   const params = (timeout: number): Record<string, unknown> => ({ limit: 1, timeout });
   const interpret = (o: ApiAnswer<unknown[]>, step: string): ProbeResult | 'empty' | 'updates' => {

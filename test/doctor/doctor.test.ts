@@ -2,7 +2,10 @@
 // and the doctor never changes the bot's queue or webhook.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
+
+const GRAMMY = path.join(import.meta.dirname, '..', '..', 'examples', 'bots', 'grammy.mjs');
 
 interface Emulator {
   url: string;
@@ -74,14 +77,46 @@ test('healthy bot (updates waiting, nobody polling) → exit 0; queue and webhoo
   assert.doesNotMatch(d.stdout() + d.stderr(), new RegExp(b.token.split(':')[1]!));
 });
 
-test('healthy bot with an empty queue → exit 0 after the active probe; --json gives findings', { skip }, async (t) => {
+test('by default no getUpdates at all: an empty queue gives exit 0 and says a passive look cannot tell', { skip }, async (t) => {
   const b = await setup(t);
   const before = await b.stats();
   const d = doctor(b.token, b.emu.url, ['--json']);
   assert.equal(await d.exited(), 0, d.stdout() + d.stderr());
   const findings = JSON.parse(d.stdout()) as Array<{ id: string; ok: boolean; cause: string }>;
+  assert.ok(findings.some((f) => f.id === 'poller' && /getUpdates not probed .*--probe active/.test(f.cause)), d.stdout());
+  const after = await b.stats();
+  assert.equal(after.getUpdatesCalls, before.getUpdatesCalls, 'doctor called getUpdates');
+  assert.deepEqual(unchanged(after), unchanged(before));
+});
+
+test('grammY polling this bot directly while doctor runs: it keeps polling, 0 conflicts, doctor exit 1 naming its pid', { skip }, async (t) => {
+  const b = await setup(t);
+  const bot = spawnProcess(process.execPath, [GRAMMY], { env: { BOT_TOKEN: b.token, TELEGRAM_API_ROOT: b.emu.url } });
+  t.after(() => bot.stop());
+  await bot.waitFor(/ready/, 20_000);
+  const d = doctor(b.token, b.emu.url, ['--json']);
+  await new Promise((r) => setTimeout(r, 500));
+  await b.send('during doctor');
+  assert.equal(await d.exited(), 1, d.stdout() + d.stderr());
+  const findings = JSON.parse(d.stdout()) as Array<{ id: string; ok: boolean; pid?: number }>;
+  assert.ok(findings.some((f) => f.id === 'local-process' && f.pid === bot.child.pid), d.stdout());
+  await b.send('after doctor');
+  const sent = async (): Promise<string[]> => (await json<{ messages: Array<{ text?: string }> }>(`${b.emu.url}/_emulator/bots/${b.id}/sent`)).messages.map((m) => m.text ?? '');
+  for (let i = 0; i < 100 && !(await sent()).includes('echo: after doctor'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok((await sent()).includes('echo: during doctor'), 'the update sent while doctor ran was answered');
+  assert.ok((await sent()).includes('echo: after doctor'), 'the bot still polls after doctor');
+  assert.equal((await b.stats()).conflicts, 0, 'no 409 at the emulator');
+});
+
+test('healthy bot with an empty queue → exit 0 after the active probe (with its warning); --json gives findings', { skip }, async (t) => {
+  const b = await setup(t);
+  const before = await b.stats();
+  const d = doctor(b.token, b.emu.url, ['--probe', 'active', '--json']);
+  assert.equal(await d.exited(), 0, d.stdout() + d.stderr());
+  const findings = JSON.parse(d.stdout()) as Array<{ id: string; ok: boolean; cause: string }>;
   assert.ok(findings.every((f) => f.ok));
   assert.ok(findings.some((f) => f.id === 'poller' && /no other getUpdates poller/.test(f.cause)));
+  assert.match(d.stderr(), /warning: --probe active .* gets a 409 and may stop polling/);
   assert.deepEqual(unchanged(await b.stats()), unchanged(before));
 });
 
@@ -121,7 +156,7 @@ test('a second poller (a looping long-poll client) → exit 1, finding names it;
     await loop;
   });
   await new Promise((r) => setTimeout(r, 300));
-  const d = doctor(b.token, b.emu.url);
+  const d = doctor(b.token, b.emu.url, ['--probe', 'active']);
   assert.equal(await d.exited(), 1, d.stdout() + d.stderr());
   assert.match(d.stdout(), /✖ another getUpdates poller is active for bot \d+, not on this host/);
   assert.match(d.stdout(), /→ .*botwarden run --lease/);

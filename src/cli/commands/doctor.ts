@@ -36,9 +36,9 @@ export function registerDoctorCommand(program: Command): void {
     .option('--lease <url>', 'also show who holds the lease: file:, redis://…, postgres://…')
     .option('--state-dir <dir>', "this host's botwarden state directory (for a file: lease)")
     .addOption(
-      new Option('--probe <mode>', 'other-poller probe: active (1 s long poll; a bare grammY/Telegraf poller gets one 409), safe, off')
-        .choices(['active', 'safe', 'off'])
-        .default('active'),
+      new Option('--probe <mode>', 'other-poller probe: passive (default: pending_update_count over 3 s, no getUpdates), safe (+ getUpdates timeout=0), active (+ a 1 s long poll: can stop another poller), off')
+        .choices(['passive', 'safe', 'active', 'off'])
+        .default('passive'),
     );
   cmd.action(async (opts: DoctorCliOptions) => {
     // Loaded here, not at the top: `botwarden run` (a long-lived process) must not pay for the doctor's modules.
@@ -83,7 +83,11 @@ export function registerDoctorCommand(program: Command): void {
     const onSignal = (): void => ac.abort(new BotwardenError('INTERRUPTED', 'doctor: interrupted'));
     process.once('SIGINT', onSignal);
     try {
-      const report = await runDoctor(deps, { token, probe: opts.probe ?? 'active', signal: ac.signal });
+      const probe = opts.probe ?? 'passive';
+      if (probe === 'active') {
+        process.stderr.write('warning: --probe active long-polls getUpdates for 1 s: a poller outside botwarden (bare grammY, Telegraf, node-telegram-bot-api) gets a 409 and may stop polling\n');
+      }
+      const report = await runDoctor(deps, { token, probe, signal: ac.signal });
       if (opts.lease && !lease) {
         report.findings.push({ id: 'lease', ok: true, cause: `lease not checked: this build has no lease backends yet (${opts.lease})` });
       }
