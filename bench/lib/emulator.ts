@@ -18,6 +18,8 @@ export interface EmuSent {
   chat_id: number;
   text?: string;
   at: number;
+  /** sendMessage and the other send* methods: the new message's id (grows per chat and bot). */
+  message_id?: number;
 }
 
 /** The emulator's per-bot statistics. */
@@ -33,7 +35,8 @@ export interface EmuStats {
 export interface BenchEmulator {
   url: string;
   createBot(username?: string): Promise<EmuBot>;
-  postUpdate(botId: number, text: string): Promise<number>;
+  /** A private-chat text message; `chatId` picks the chat (and user), default the emulator's. */
+  postUpdate(botId: number, text: string, chatId?: number): Promise<number>;
   sent(botId: number): Promise<EmuSent[]>;
   stats(botId: number): Promise<EmuStats>;
   close(): Promise<void>;
@@ -97,7 +100,7 @@ export async function startBenchEmulator(): Promise<BenchEmulator> {
   return {
     url,
     createBot: (username) => call<EmuBot>('POST', '/_emulator/bots', username ? { username } : {}),
-    postUpdate: async (botId, text) => (await call<{ update_id: number }>('POST', `/_emulator/bots/${botId}/updates`, { text })).update_id,
+    postUpdate: async (botId, text, chatId) => (await call<{ update_id: number }>('POST', `/_emulator/bots/${botId}/updates`, chatId === undefined ? { text } : { text, chat_id: chatId })).update_id,
     sent: async (botId) => (await call<{ messages: EmuSent[] }>('GET', `/_emulator/bots/${botId}/sent`)).messages,
     stats: (botId) => call<EmuStats>('GET', `/_emulator/bots/${botId}/stats`),
     close: async () => {

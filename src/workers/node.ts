@@ -75,7 +75,17 @@ export class WorkerNode {
     });
     this.feed = new WorkerFeed(this.store, this.ownership, this.workerMetrics, logger);
     this.client = new BotApiClient({ apiRoot: o.apiRoot, token: o.token, metrics: o.metrics });
-    this.poller = new Poller({ client: this.client, store: this.store, leader: o.leader, instance: o.instance, logger, metrics: o.metrics, workerMetrics: this.workerMetrics });
+    this.poller = new Poller({
+      client: this.client,
+      store: this.store,
+      leader: o.leader,
+      instance: o.instance,
+      logger,
+      metrics: o.metrics,
+      workerMetrics: this.workerMetrics,
+      // The poller's own partitions need no round trip through Redis's notices.
+      onAppended: (partitions) => this.feed.wake(partitions),
+    });
   }
 
   /** Connect, join the members, take the partitions assigned to this instance. */

@@ -36,6 +36,8 @@ export interface PollerOptions {
   logger: Logger;
   metrics: Metrics;
   workerMetrics: WorkerMetrics;
+  /** Called with the partitions that got new updates, once Redis stored them (this instance's feed wakes at once). */
+  onAppended?: (partitions: number[]) => void;
 }
 
 /** Polls Telegram into the partitions while started. */
@@ -124,6 +126,7 @@ export class Poller {
         this.appended += added;
         this.lastAppendAt = Date.now();
         this.lastError = null;
+        if (added > 0) this.o.onAppended?.([...new Set(items.map((it) => it.partition))]);
         return added;
       } catch (err) {
         this.lastError = `Redis: ${err instanceof Error ? err.message : String(err)}`;
