@@ -2,7 +2,9 @@
 // and the doctor never changes the bot's queue or webhook.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import path from 'node:path';
+import { closeServer, listenLoopback } from '../../src/server.js';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
 
 const GRAMMY = path.join(import.meta.dirname, '..', '..', 'examples', 'bots', 'grammy.mjs');
@@ -198,4 +200,16 @@ test('API unreachable → exit 4', async () => {
   const d = doctor(`123456789:${'A'.repeat(35)}`, 'http://127.0.0.1:9');
   assert.equal(await d.exited(), 4);
   assert.match(d.stdout(), /✖ cannot reach the Bot API at http:\/\/127\.0\.0\.1:9/);
+});
+
+test('a root that answers 200 with something else (a captive portal) is unreachable, as for `run` → exit 4', async (t) => {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in to the Wi-Fi</html>');
+  });
+  const addr = await listenLoopback(server, { port: 0 });
+  t.after(() => closeServer(server));
+  const d = doctor(`123456789:${'A'.repeat(35)}`, addr.url);
+  assert.equal(await d.exited(), 4, d.stdout() + d.stderr());
+  assert.match(d.stdout(), /✖ cannot reach the Bot API at .*HTTP 200 with a body that is not a Bot API answer/);
 });
