@@ -1,5 +1,6 @@
 // Suite 4: rolling deploy of a grammY bot — start a second instance while the first runs, then stop the first.
-// Plain `node bot.js` twice (what users do today) vs the same under botwarden; 409s, lost updates, reply gap.
+// Plain `node bot.js` twice (what users do today) vs the same under botwarden, with a cold and a hot standby
+// (`--standby hot`: B's bot runs from the start, its getUpdates held); 409s, lost updates, reply gap (the handover gap).
 import path from 'node:path';
 import { hasRun, RUN_NA, startBotwardenRun } from '../lib/botwarden.js';
 import { emulatorMissing, startBenchEmulator, type BenchEmulator, type EmuBot } from '../lib/emulator.js';
@@ -11,7 +12,7 @@ import { naCell, type BenchTable, type Cell } from '../lib/table.js';
 import { summarizeTraffic, TrafficDriver, type TrafficSummary } from '../lib/traffic.js';
 import { FIXTURES, goal } from './common.js';
 
-const SUBJECTS = ['botwarden (2 runs, file lease)', 'plain node bot.js ×2'] as const;
+const SUBJECTS = ['botwarden (2 runs, file lease)', 'botwarden --standby hot', 'plain node bot.js ×2'] as const;
 type Subject = (typeof SUBJECTS)[number];
 const SEND_EVERY_MS = 50;
 /** A alone with traffic, then A and B together, then B alone after A was stopped. */
@@ -62,7 +63,8 @@ function startInstance(ctx: SuiteContext, subject: Subject, emu: BenchEmulator, 
   const stampFile = path.join(dir, `${tag}.stamps`);
   const botCmd = [process.execPath, path.join(FIXTURES, 'echo-bot.mjs')];
   if (subject.startsWith('botwarden')) {
-    const run = startBotwardenRun({ token: bot.token, apiRoot: emu.url, stateDir: path.join(dir, 'state'), command: botCmd, env: { STAMP_FILE: stampFile, ECHO_INSTANCE: tag } });
+    const args = subject === 'botwarden --standby hot' ? ['--standby', 'hot'] : [];
+    const run = startBotwardenRun({ token: bot.token, apiRoot: emu.url, stateDir: path.join(dir, 'state'), command: botCmd, args, env: { STAMP_FILE: stampFile, ECHO_INSTANCE: tag } });
     return { proc: run.proc, stop: () => stopAndTrack(ctx, run.proc, stampFile) };
   }
   const proc = startProc(botCmd[0] as string, botCmd.slice(1), {
@@ -143,6 +145,7 @@ function rollingTable(results: Map<Subject, DeployResult[] | string>, repeats: n
     if (sent.length) notes.push(`${s}: ${sent.join(', ')} updates sent in the deploy window${r.length > 1 ? 's' : ''}.`);
   }
   const bw = cells[SUBJECTS[0]];
+  const hot = cells[SUBJECTS[1]];
   return {
     id: 'rolling',
     title: `4. Rolling deploy of a grammY bot (median of ${repeats})`,
@@ -159,6 +162,7 @@ function rollingTable(results: Map<Subject, DeployResult[] | string>, repeats: n
       { text: '0 409s under botwarden', met: goal(bw?.conflicts?.value, (v) => v === 0) },
       { text: '0 updates lost under botwarden', met: goal(bw?.lost?.value, (v) => v === 0) },
       { text: 'reply gap ≤ 500 ms under botwarden', met: goal(bw?.gap?.value, (v) => v <= 500) },
+      { text: 'hot standby: 0 lost, reply gap (the handover gap) ≤ 200 ms', met: goal(hot?.gap?.value, (v) => v <= 200) && goal(hot?.lost?.value, (v) => v === 0) },
     ],
     notes: [
       `One update every ${SEND_EVERY_MS} ms; A alone ${ALONE_MS} ms, then B starts, A is stopped (SIGTERM) ${OVERLAP_MS} ms later, traffic goes on ${AFTER_STOP_MS} ms, then up to ${DRAIN_MS} ms for late replies. Counted from B's start.`,
