@@ -4,7 +4,7 @@
 // crash loop, conflict) ends that bot's Daemon only; the others never wait on it.
 import os from 'node:os';
 import type http from 'node:http';
-import { BotwardenError } from '../errors.js';
+import { BotwardenError, ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { botConfigChanged, type FleetConfig, type RunConfig } from '../config/index.js';
 import { createProcessMetrics } from '../metrics/botwarden-metrics.js';
@@ -63,7 +63,7 @@ export class Fleet {
   private stopping: { force: boolean } | undefined;
   private wakeStop!: () => void;
   private readonly stopWanted = new Promise<void>((r) => (this.wakeStop = r));
-  private exitCode = 0;
+  private exitCode: number = ExitCode.ok;
   private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -343,8 +343,8 @@ export class Fleet {
     // Every bot ended by itself (none was asked to stop): nothing is left to supervise.
     const units = [...this.units.values()].filter((x) => x.config && !x.invalid);
     if (!this.stopping && units.every((x) => !x.ended && !x.stopRequested)) {
-      const codes = units.map((x) => x.daemon?.failure()?.exitCode ?? 0);
-      this.exitCode = codes.find((c) => c !== 0) ?? 0;
+      const codes = units.map((x) => x.daemon?.failure()?.exitCode ?? ExitCode.ok);
+      this.exitCode = codes.find((c) => c !== ExitCode.ok) ?? ExitCode.ok;
       this.io.logger.error(`every bot has ended: botwarden up stops (exit code ${this.exitCode})`);
       this.stop();
     }

@@ -3,7 +3,7 @@
 import { Command } from '../commander.js';
 import { resolveFleetConfig, resolveStateDir, type FleetCliOptions } from '../../config/index.js';
 import { Logger } from '../../log.js';
-import { BotwardenError } from '../../errors.js';
+import { BotwardenError, ExitCode } from '../../errors.js';
 import { fleetCommand, liveFleet } from '../../control/fleet.js';
 
 /** Register `botwarden up` and `botwarden reload`. */
@@ -38,7 +38,7 @@ export function registerUpCommand(program: Command): void {
       process.stdout.write(`reloaded ${rec.configFile}\n  started:   ${list('started')}\n  restarted: ${list('restarted')}\n  stopped:   ${list('stopped')}\n  unchanged: ${list('unchanged')}\n`);
       const invalid = (b['invalid'] as Array<{ name: string; reason: string }> | undefined) ?? [];
       for (const i of invalid) process.stdout.write(`  not valid: ${i.name}: ${i.reason}\n`);
-      if (invalid.length) process.exitCode = 1;
+      if (invalid.length) process.exitCode = ExitCode.failure;
     });
 }
 
