@@ -1,8 +1,10 @@
 // Spreads the bots of `botwarden up` over the hosts that run the same config with a Redis or PostgreSQL lease.
 //
 // Each host registers in the lease backend (a heartbeat every ttl/3, expiring after the TTL on the backend's clock)
-// and reads the live hosts of its fleet. Every host computes the same assignment from that list: bots sorted by id,
-// hosts sorted by id, bot i → host i mod H, so no host is assigned more than ⌈bots/hosts⌉. The lease still decides
+// and reads the live hosts of its fleet with the bots each runs a unit for. Every host computes the same assignment
+// from that list: bots in id order, each to the host with the fewest bots so far among those that run it (ties by
+// host id), so with the same bots everywhere no host is assigned more than ⌈bots/hosts⌉, and a bot is never assigned
+// to a host that stopped it or cannot run it. The lease still decides
 // who runs a bot; the assignment only steers it:
 //  * a standby for a bot assigned to ANOTHER live host holds back a grace (≤ 500 ms) before each acquire attempt,
 //    so the assigned host wins a free lease; a bot whose assigned host is gone is still taken after the grace;
@@ -54,6 +56,8 @@ export class Balancer {
   private readonly graceMs: number;
   private readonly ac = new AbortController();
   private hosts: string[] | undefined;
+  /** Bot id → the host it is assigned to (computed from the last heartbeat's answer). */
+  private assignment = new Map<number, string>();
   /** Host id → consecutive heartbeats it was seen in. */
   private seen = new Map<string, number>();
   private readonly cooldown = new Map<number, number>();
@@ -87,7 +91,7 @@ export class Balancer {
   acquireDelay(botId: number): number {
     const hosts = this.hosts;
     if (!hosts || hosts.length < 2) return 0;
-    const assigned = this.assignedHost(botId, hosts);
+    const assigned = this.assignment.get(botId);
     return assigned === undefined || assigned === this.hostId ? 0 : this.graceMs;
   }
 
@@ -120,9 +124,20 @@ export class Balancer {
       .sort((a, b) => a - b);
   }
 
-  private assignedHost(botId: number, hosts: string[]): string | undefined {
-    const i = this.botIds().indexOf(botId);
-    return i < 0 ? undefined : hosts[i % hosts.length];
+  /** The same on every host given the same registry answer: bots in id order, each to the least-loaded host running it. */
+  private assign(live: HostBeat[]): Map<number, string> {
+    const hosts = [...live].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const load = new Map(hosts.map((h) => [h.id, 0]));
+    const bots = [...new Set(hosts.flatMap((h) => h.bots))].sort((a, b) => a - b);
+    const out = new Map<number, string>();
+    for (const bot of bots) {
+      let best: string | undefined;
+      for (const h of hosts) if (h.bots.includes(bot) && (best === undefined || (load.get(h.id) ?? 0) < (load.get(best) ?? 0))) best = h.id;
+      if (best === undefined) continue;
+      out.set(bot, best);
+      load.set(best, (load.get(best) ?? 0) + 1);
+    }
+    return out;
   }
 
   private async run(): Promise<void> {
@@ -158,8 +173,10 @@ export class Balancer {
 
   private async beat(): Promise<void> {
     if (!this.backend.heartbeatHost) return;
-    const leading = this.opts.units().filter((u) => u.leading).length;
-    const live: HostBeat[] = await this.backend.heartbeatHost(this.fleetName, { id: this.hostId, leading }, this.ttlMs);
+    const units = this.opts.units();
+    const leading = units.filter((u) => u.leading).length;
+    const live: HostBeat[] = await this.backend.heartbeatHost(this.fleetName, { id: this.hostId, leading, bots: units.map((u) => u.botId) }, this.ttlMs);
+    this.assignment = this.assign(live);
     const ids = live.map((h) => h.id).sort();
     const seen = new Map<string, number>();
     for (const id of ids) seen.set(id, (this.seen.get(id) ?? 0) + 1);
@@ -177,7 +194,7 @@ export class Balancer {
     for (const u of this.opts.units()) {
       if (this.ac.signal.aborted) return;
       if (!u.leading || (this.cooldown.get(u.botId) ?? 0) > now) continue;
-      const to = this.assignedHost(u.botId, hosts);
+      const to = this.assignment.get(u.botId);
       if (to === undefined || to === this.hostId || (this.seen.get(to) ?? 0) < 2) continue;
       this.opts.logger.info(`handing bot "${u.name}" over to host ${to} (its share of the fleet)`);
       if (!(await u.handOver(`rebalancing: bot assigned to host ${to}`))) continue;

@@ -180,7 +180,8 @@ export class PostgresLeaseBackend implements LeaseBackend {
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`botwarden:ddl:${table}`]);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (fleet text NOT NULL, host_id text NOT NULL, leads int NOT NULL, expires_at timestamptz NOT NULL, PRIMARY KEY (fleet, host_id))`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (fleet text NOT NULL, host_id text NOT NULL, leads int NOT NULL, expires_at timestamptz NOT NULL, bots text NOT NULL DEFAULT '', PRIMARY KEY (fleet, host_id))`);
+        await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS bots text NOT NULL DEFAULT ''`);
         await client.query('COMMIT');
         this.hostsReady = true;
       } catch (err) {
@@ -192,20 +193,20 @@ export class PostgresLeaseBackend implements LeaseBackend {
       }
     }
     // One statement, judged on the server's now(): upsert this host, drop the fleet's expired hosts, list the live ones.
-    const res = await this.query<{ host_id: string; leads: number }>(
+    const res = await this.query<{ host_id: string; leads: number; bots: string }>(
       `WITH beat AS (
-         INSERT INTO ${table} AS h (fleet, host_id, leads, expires_at) VALUES ($1, $2, $3, now() + $4::int * interval '1 millisecond')
-         ON CONFLICT (fleet, host_id) DO UPDATE SET leads = EXCLUDED.leads, expires_at = EXCLUDED.expires_at
-         RETURNING host_id, leads
+         INSERT INTO ${table} AS h (fleet, host_id, leads, expires_at, bots) VALUES ($1, $2, $3, now() + $4::int * interval '1 millisecond', $5)
+         ON CONFLICT (fleet, host_id) DO UPDATE SET leads = EXCLUDED.leads, expires_at = EXCLUDED.expires_at, bots = EXCLUDED.bots
+         RETURNING host_id, leads, bots
        ), gone AS (
          DELETE FROM ${table} WHERE fleet = $1 AND expires_at < now() AND host_id <> $2
        )
-       SELECT host_id, leads FROM beat
+       SELECT host_id, leads, bots FROM beat
        UNION ALL
-       SELECT host_id, leads FROM ${table} WHERE fleet = $1 AND expires_at >= now() AND host_id <> $2`,
-      [fleet, host.id, Math.max(0, Math.round(host.leading)), Math.max(1, Math.round(ttlMs))],
+       SELECT host_id, leads, bots FROM ${table} WHERE fleet = $1 AND expires_at >= now() AND host_id <> $2`,
+      [fleet, host.id, Math.max(0, Math.round(host.leading)), Math.max(1, Math.round(ttlMs)), host.bots.join(',')],
     );
-    return res.rows.map((r) => ({ id: r.host_id, leading: Number(r.leads) || 0 }));
+    return res.rows.map((r) => ({ id: r.host_id, leading: Number(r.leads) || 0, bots: r.bots.split(',').filter((x) => x !== '').map(Number) }));
   }
 
   async leaveHost(fleet: string, hostId: string): Promise<void> {

@@ -11,23 +11,23 @@ import { lazyRequire } from '../util/lazy-require.js';
 const { Redis } = lazyRequire('ioredis') as typeof import('ioredis');
 
 // Host registry of a fleet (`botwarden up` on several hosts): one hash per fleet, field = host id, value =
-// "<leading>|<expires at, Redis clock ms>"; expired fields are dropped as they are read. Answers the live hosts.
+// "<expires at, Redis clock ms>|<leading>|<bot ids, comma-separated>"; expired fields are dropped as they are read. Answers the live hosts.
 const HOST_BEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. (now + tonumber(ARGV[3])))
+redis.call('HSET', KEYS[1], ARGV[1], (now + tonumber(ARGV[3])) .. '|' .. ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 10)
 local all = redis.call('HGETALL', KEYS[1])
 local out = {}
 for i = 1, #all, 2 do
   local v = all[i + 1]
   local sep = string.find(v, '|', 1, true)
-  local exp = sep and tonumber(string.sub(v, sep + 1)) or 0
+  local exp = sep and tonumber(string.sub(v, 1, sep - 1)) or 0
   if exp < now then
     redis.call('HDEL', KEYS[1], all[i])
   else
     table.insert(out, all[i])
-    table.insert(out, string.sub(v, 1, sep - 1))
+    table.insert(out, string.sub(v, sep + 1))
   end
 end
 return out
@@ -189,9 +189,12 @@ export class RedisLeaseBackend implements LeaseBackend {
   }
 
   async heartbeatHost(fleet: string, host: HostBeat, ttlMs: number): Promise<HostBeat[]> {
-    const flat = (await this.eval(SCRIPTS.hostBeat, [this.hostsKey(fleet)], [host.id, Math.max(0, Math.round(host.leading)), Math.max(1, Math.round(ttlMs))])) as string[];
+    const flat = (await this.eval(SCRIPTS.hostBeat, [this.hostsKey(fleet)], [host.id, `${Math.max(0, Math.round(host.leading))}|${host.bots.join(',')}`, Math.max(1, Math.round(ttlMs))])) as string[];
     const out: HostBeat[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: String(flat[i]), leading: Number(flat[i + 1]) || 0 });
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [leading, bots] = String(flat[i + 1]).split('|');
+      out.push({ id: String(flat[i]), leading: Number(leading) || 0, bots: (bots ?? '').split(',').filter((x) => x !== '').map(Number) });
+    }
     return out;
   }
 

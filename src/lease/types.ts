@@ -65,6 +65,8 @@ export interface HostBeat {
   id: string;
   /** Bots this host leads. */
   leading: number;
+  /** Ids of the bots this host campaigns for (runs a unit for); hosts are assigned only bots they campaign for. */
+  bots: number[];
 }
 
 /** What the gateway needs to know about leadership, judged on the monotonic clock. */

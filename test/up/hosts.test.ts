@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RAW_ECHO, tempStateDir } from '../helpers/botwarden-run.js';
 import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
+import { cli, startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
 import { REDIS_URL, PG_URL } from '../lease/helpers.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
@@ -72,6 +72,23 @@ for (const [kind, url] of [
       assert.equal(sb.host.fairShare, N / 2);
       for (const e of sb.bots) assert.ok(e.lease.holder, `${e.name} has a holder`);
       await allAnswer(bots, 'spread');
+
+      // A bot stopped on host B goes to host A and stays there (B no longer runs it, so it is not assigned to B);
+      // started again on B, the balance comes back by a graceful hand-over.
+      const moved = leaders(sb)[0]!;
+      const stopped = await cli(['stop', moved, '--state-dir', dirB.dir]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await eventually(`host A leads ${moved}`, async () => leaders(await a!.status()).includes(moved), 30_000);
+      const started = await cli(['start', moved, '--state-dir', dirB.dir]);
+      assert.equal(started.code, 0, started.stderr);
+      await eventually(
+        `${moved} back on host B, 3/3`,
+        async () => {
+          const [la, lb] = [leaders(await a!.status()), leaders(await b!.status())];
+          return lb.includes(moved) && la.length === N / 2 && lb.length === N / 2;
+        },
+        30_000,
+      );
 
       // kill -9 of host A's whole process group (botwarden and its bots)
       process.kill(-a.child.pid!, 'SIGKILL');
