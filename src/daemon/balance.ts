@@ -2,9 +2,9 @@
 //
 // Each host registers in the lease backend (a heartbeat every ttl/3, expiring after the TTL on the backend's clock)
 // and reads the live hosts of its fleet with the bots each runs a unit for. Every host computes the same assignment
-// from that list: bots in id order, each to the host with the fewest bots so far among those that run it (ties by
-// host id), so with the same bots everywhere no host is assigned more than ⌈bots/hosts⌉, and a bot is never assigned
-// to a host that stopped it or cannot run it. The lease still decides
+// from that list: the i-th bot (in id order) to host i mod n among the n hosts (in id order) that run it, so with the
+// same bots everywhere no host is assigned more than ⌈bots/hosts⌉, a bot is never assigned to a host that stopped it
+// or cannot run it, and such a bot moves alone. The lease still decides
 // who runs a bot; the assignment only steers it:
 //  * a standby for a bot assigned to ANOTHER live host holds back a grace (≤ 500 ms) before each acquire attempt,
 //    so the assigned host wins a free lease; a bot whose assigned host is gone is still taken after the grace;
@@ -124,19 +124,20 @@ export class Balancer {
       .sort((a, b) => a - b);
   }
 
-  /** The same on every host given the same registry answer: bots in id order, each to the least-loaded host running it. */
+  /**
+   * The same on every host given the same registry answer: the i-th bot (in id order) goes to host i mod n among the n
+   * hosts (in id order) that run it. With the same bots everywhere that is ⌈bots/hosts⌉ at most; a bot one host stops
+   * moves alone, the others stay where they are.
+   */
   private assign(live: HostBeat[]): Map<number, string> {
     const hosts = [...live].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const load = new Map(hosts.map((h) => [h.id, 0]));
     const bots = [...new Set(hosts.flatMap((h) => h.bots))].sort((a, b) => a - b);
     const out = new Map<number, string>();
-    for (const bot of bots) {
-      let best: string | undefined;
-      for (const h of hosts) if (h.bots.includes(bot) && (best === undefined || (load.get(h.id) ?? 0) < (load.get(best) ?? 0))) best = h.id;
-      if (best === undefined) continue;
-      out.set(bot, best);
-      load.set(best, (load.get(best) ?? 0) + 1);
-    }
+    bots.forEach((bot, i) => {
+      const runs = hosts.filter((h) => h.bots.includes(bot));
+      const host = runs[i % runs.length];
+      if (host) out.set(bot, host.id);
+    });
     return out;
   }
 
