@@ -1,6 +1,5 @@
 // Child processes for benchmarks: spawn in their own group, wait with a deadline, kill the group, liveness checks.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 /** A spawned process with its collected output. */
 export interface Proc {
@@ -101,24 +100,6 @@ export function killPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether a pid is a live process (zombies count as gone on Linux, where /proc says so). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform === 'linux') {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
 
 /** Run a command to completion (bounded by `timeoutMs`), returning its exit code and output. */
 export async function runCmd(

@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, killPid } from './proc.js';
+import { killPid } from './proc.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import type { BenchTable } from './table.js';
 
 /** Shared by all suites of one run. */
@@ -51,7 +52,7 @@ export class RunResources {
   reap(): number {
     let n = 0;
     for (const pid of this.pids) {
-      if (pid !== process.pid && isAlive(pid)) {
+      if (pid !== process.pid && isProcessAlive(pid)) {
         killPid(pid, 'SIGKILL');
         n++;
       }

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, killPid, pollUntil, runCmd } from '../lib/proc.js';
+import { killPid, pollUntil, runCmd } from '../lib/proc.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 
 const require = createRequire(import.meta.url);
 
@@ -78,7 +79,7 @@ export class Pm2Peer {
   daemonPid(): number | undefined {
     try {
       const pid = Number(readFileSync(path.join(this.home, 'pm2.pid'), 'utf8').trim());
-      return pid > 0 && isAlive(pid) ? pid : undefined;
+      return pid > 0 && isProcessAlive(pid) ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -119,7 +120,7 @@ export class Pm2Peer {
     } catch {
       // fall through to SIGKILL below
     }
-    if (pid && (await pollUntil(() => (isAlive(pid) ? undefined : true), 3000, 20)) === undefined) killPid(pid, 'SIGKILL');
+    if (pid && (await pollUntil(() => (isProcessAlive(pid) ? undefined : true), 3000, 20)) === undefined) killPid(pid, 'SIGKILL');
     rmSync(this.home, { recursive: true, force: true });
   }
 }

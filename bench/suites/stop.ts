@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
 import { hasRun, RUN_NA } from '../lib/botwarden.js';
 import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
-import { isAlive, killPid, nowMs, pollUntil } from '../lib/proc.js';
+import { killPid, nowMs, pollUntil } from '../lib/proc.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import { median } from '../lib/stats.js';
 import { botPids, fixtureBot, launchBotwarden, launchPm2, launchSupervisord, type Launched } from '../lib/subjects.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
@@ -81,8 +82,8 @@ async function stopOnce(ctx: SuiteContext, subject: Subject, fixture: string, em
     const all = [...supervisors, ...bots];
     const t0 = nowMs();
     for (const pid of supervisors) killPid(pid, 'SIGTERM');
-    const gone = await pollUntil(() => (all.every((p) => !isAlive(p)) ? nowMs() : undefined), GONE_CAP_MS, 5);
-    const leftBehind = all.filter((p) => isAlive(p)).length;
+    const gone = await pollUntil(() => (all.every((p) => !isProcessAlive(p)) ? nowMs() : undefined), GONE_CAP_MS, 5);
+    const leftBehind = all.filter((p) => isProcessAlive(p)).length;
     return { ms: gone === undefined ? null : gone - t0, leftBehind };
   } finally {
     for (const pid of botPids([bot])) {

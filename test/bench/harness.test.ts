@@ -13,7 +13,8 @@ import { toSvg } from '../../bench/lib/svg.js';
 import { readStamps, restartGaps } from '../../bench/lib/stamps.js';
 import { summarizeTraffic, type Traffic } from '../../bench/lib/traffic.js';
 import { startLatencyProxy } from '../../bench/lib/latency-proxy.js';
-import { isAlive, startProc } from '../../bench/lib/proc.js';
+import { startProc } from '../../bench/lib/proc.js';
+import { isProcessAlive } from '../../src/process/liveness.js';
 import { writeReport } from '../../bench/lib/results.js';
 import { machineInfo } from '../../bench/lib/machine.js';
 import { SupervisordPeer, supervisordBin } from '../../bench/peers/supervisord.js';
@@ -113,7 +114,7 @@ test('the SIGTERM-ignoring fixture survives SIGTERM and SIGINT; stop() ends it w
   process.kill(p.pid, 'SIGTERM');
   process.kill(p.pid, 'SIGINT');
   await new Promise((r) => setTimeout(r, 200));
-  assert.ok(isAlive(p.pid));
+  assert.ok(isProcessAlive(p.pid));
   await p.stop(100);
   assert.equal(await p.exited, 'SIGKILL');
   assert.ok(readStamps(stampFile).some((e) => e.event === 'ignored-SIGTERM'));
@@ -167,10 +168,10 @@ test('supervisord peer: private config, runs the program, stops it and itself on
   t.after(() => peer.close());
   for (let i = 0; i < 200 && readStamps(stampFile).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   const pid = readStamps(stampFile)[0]?.pid ?? 0;
-  assert.ok(pid > 0 && isAlive(pid));
+  assert.ok(pid > 0 && isProcessAlive(pid));
   await peer.close();
-  assert.ok(!isAlive(peer.pid));
-  assert.ok(!isAlive(pid));
+  assert.ok(!isProcessAlive(peer.pid));
+  assert.ok(!isProcessAlive(pid));
   assert.ok(readStamps(stampFile).some((e) => e.event === 'stop'));
 });
 
@@ -188,8 +189,8 @@ test('PM2 peer: private PM2_HOME, restarts a crashing app with no delay, pm2 kil
   assert.ok(gaps.length >= 1 && (gaps[0] ?? Infinity) < 1000, `restart gaps ${JSON.stringify(gaps)}; pm2 output:\n${await peer.cli(['ls']).catch(String)}`);
   const pids = readStamps(stampFile).map((e) => e.pid);
   await peer.close();
-  assert.ok(!isAlive(daemon));
+  assert.ok(!isProcessAlive(daemon));
   // pm2 kill stops the apps before the daemon exits; allow the kernel a moment to finish the last one.
-  for (let i = 0; i < 100 && pids.some((pid) => isAlive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
-  for (const pid of pids) assert.ok(!isAlive(pid), `pid ${pid} still alive`);
+  for (let i = 0; i < 100 && pids.some((pid) => isProcessAlive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+  for (const pid of pids) assert.ok(!isProcessAlive(pid), `pid ${pid} still alive`);
 });

@@ -2,8 +2,7 @@
 // Linux /proc reader against this host, and the tree walks over a table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CommandRunner } from '../../src/process/command.js';
-import { decodeOutput } from '../../src/process/command.js';
+import { decodeOutput, runCommand, type CommandRunner } from '../../src/process/command.js';
 import { ancestorsIn, descendantsIn, parseWmic, readProcfsTable, readPsTable, readWindowsTable, type ProcessEntry } from '../../src/process/table.js';
 
 /** A runner that answers per program (a string: printed; an Error: the command failed) and records what was run. */
@@ -69,6 +68,15 @@ test("wmic under Wine ignores /format:csv: a space-padded table, numbers are the
 test('command output: UTF-16LE with a byte-order mark (wmic on Windows) is decoded, anything else is UTF-8', () => {
   assert.equal(decodeOutput(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ProcessId\r\n4\r\n', 'utf16le')])), 'ProcessId\r\n4\r\n');
   assert.equal(decodeOutput(Buffer.from('1 0 /sbin/init\n', 'utf8')), '1 0 /sbin/init\n');
+});
+
+test('runCommand: stdin is closed (wmic waits for that), stdout decoded; a failure, a missing program and the timeout reject', { skip: process.platform === 'win32' && 'uses sh' }, async () => {
+  assert.equal(await runCommand('sh', ['-c', 'cat; echo done']), 'done\n');
+  assert.equal(decodeOutput(Buffer.from('\uFEFFplain', 'utf8')), 'plain');
+  await assert.rejects(runCommand('sh', ['-c', 'exit 3']), /sh exited with 3/);
+  await assert.rejects(runCommand('botwarden-no-such-program-xyz', []), /ENOENT/);
+  await assert.rejects(runCommand('sh', ['-c', 'exec sleep 30'], { timeoutMs: 50 }), /sh did not finish within 50 ms/);
+  await assert.rejects(runCommand('sh', ['-c', 'yes | head -c 100000'], { maxBuffer: 1000 }), /printed more than 1000 bytes/);
 });
 
 test('ps (macOS): pid, ppid and the command line; a ps that printed nothing rejects', async () => {

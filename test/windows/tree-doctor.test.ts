@@ -64,6 +64,8 @@ test('windows: doctor beside a running instance reports it as managed, exits 0, 
       env: { BOT_TOKEN: bot.token },
     });
     assert.equal(doctor.code, 0, doctor.output);
+    // The scan sees command lines only here; the instance's state file names it (so the probe stays safe).
+    assert.match(doctor.output, /pid \d+ is a botwarden instance for this bot/, doctor.output);
     assert.ok(!doctor.output.includes(bot.token.split(':')[1] ?? '?'), 'no token in doctor output');
     await sendAndAwaitEchoes(emu, bot.id, ['after doctor']);
     assert.equal((await emu.stats(bot.id)).conflicts, 0, 'doctor made the emulator answer no 409');
