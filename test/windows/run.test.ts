@@ -6,6 +6,9 @@ import { startTestEmulator, eventually, type TestEmulator } from '../helpers/emu
 import { SKIP, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
 
 const opts = { skip: SKIP, timeout: 240_000 };
+// The handover under test is the graceful one (the lease is released at once); a long TTL keeps a leader whose
+// renewals a loaded machine delays under Wine from losing the lease to the standby mid-test.
+const LONG_TTL = ['--lease-ttl', '60000'];
 
 async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
   const emu = await startTestEmulator();
@@ -32,10 +35,10 @@ async function sendAndAwaitEchoes(emu: TestEmulator, botId: number, texts: strin
 test('windows: leader answers; Ctrl-C (to botwarden and its bot, as in a console) hands over to the standby; nothing lost, no 409', opts, async () => {
   await withSetup(async (emu, s, started) => {
     const bot = await emu.createBot();
-    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a' });
+    const a = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'a', args: LONG_TTL });
     started.push(a);
     await a.waitFor(/ready pid \d+/);
-    const b = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'b' });
+    const b = runEchoBot(s, { token: bot.token, apiRoot: emu.url, name: 'b', args: LONG_TTL });
     started.push(b);
     await b.waitFor(/standby/);
     await sendAndAwaitEchoes(emu, bot.id, ['one', 'two']);
