@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { ROOT, shebangFlags } from './lib/botwarden.js';
 import { RUN_STEADY_V8_FLAGS } from '../src/util/v8-tuning.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from './lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from './lib/botwarden.js';
+import { type RunningEmulator } from '../test/helpers/fleet.js';
 import { startProc, type Proc } from './lib/proc.js';
 import { percentile, round } from './lib/stats.js';
 import type { SuiteContext } from './lib/suite.js';
@@ -36,13 +37,13 @@ export async function runGatewayBench(ctx: SuiteContext): Promise<void> {
     ctx.emit(naTable(missing));
     return;
   }
-  let emu: BenchEmulator | undefined;
+  let emu: RunningEmulator | undefined;
   let gwProc: Proc | undefined;
   const pools = new Map<string, Pool>();
   try {
     emu = await startBenchEmulator();
     const bot = await emu.createBot('bench_gateway_bot');
-    await emu.postUpdate(bot.id, 'hello'); // makes the private chat exist
+    await emu.sendText(bot.id, 'hello'); // makes the private chat exist
     gwProc = startGatewayProcess(emu.url, bot.token);
     ctx.track(gwProc.pid);
     const m = await gwProc.waitFor(/GATEWAY (http:\/\/127\.0\.0\.1:\d+)/, 20_000);

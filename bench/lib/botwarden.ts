@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCmd, startProc, type Proc } from './proc.js';
 import { shebangNodeFlags } from '../../src/util/shebang.js';
+import { startFleetEmulator, type RunningEmulator } from '../../test/helpers/fleet.js';
 
 /** Repository root (bench/lib → ../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -100,4 +101,14 @@ export function startBotwardenRun(o: RunOptions): BotwardenRun {
 /** Node flags the installed `botwarden` command runs with (its `#!/usr/bin/env -S node …` line), so the benchmarks measure that. */
 export function shebangFlags(): string[] {
   return shebangNodeFlags(BOTWARDEN_BIN);
+}
+
+/** Why the emulator cannot be started (the build has no `botwarden emulator`), or undefined when it can. */
+export async function emulatorMissing(): Promise<string | undefined> {
+  return (await hasEmulatorCommand()) ? undefined : 'emulator not built yet';
+}
+
+/** `botwarden emulator` of the measured build, in its own process (its work is not measured with the harness's). */
+export function startBenchEmulator(): Promise<RunningEmulator> {
+  return startFleetEmulator({ process: { dist: BOTWARDEN_BIN } });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
 import { SupervisordPeer } from '../peers/supervisord.js';
 import { startBotwardenRun, type BotwardenRun, type RunOptions } from './botwarden.js';
-import type { BenchEmulator } from './emulator.js';
+import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import { startProc, type Proc } from './proc.js';
 import { readStamps } from './stamps.js';
 
@@ -94,7 +94,7 @@ export type BotwardenOptions = Omit<RunOptions, 'token' | 'apiRoot' | 'stateDir'
 
 /** One `botwarden run` per bot (botwarden supervises one bot per instance), each with its emulator bot and state dir. */
 export async function launchBotwarden(
-  emu: BenchEmulator,
+  emu: RunningEmulator,
   bots: readonly BotSpec[],
   stateDirOf: (name: string) => string,
   o: BotwardenOptions = {},

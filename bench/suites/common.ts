@@ -8,6 +8,9 @@ import type { SuiteContext } from '../lib/suite.js';
 /** bench/fixtures. */
 export const FIXTURES = path.join(ROOT, 'bench', 'fixtures');
 
+/** The instance tag in a reply of the echo-bot fixture (`echo:<text> from:<instance>`). */
+export const replyTag = (reply: string): string | undefined => /from:(\S+)/.exec(reply)?.[1];
+
 /** Wait until `file` holds at least `count` events named `event`, bounded by `timeoutMs` and the suite's signal. */
 export async function waitForEvents(ctx: SuiteContext, file: string, event: string, count: number, timeoutMs: number): Promise<StampEvent[]> {
   const end = Math.min(Date.now() + timeoutMs, ctx.deadline);

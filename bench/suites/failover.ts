@@ -2,14 +2,15 @@
 import path from 'node:path';
 import { hasRun, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
 import { LEASE_BACKENDS, tcpReachable, type LeaseBackendSpec } from '../lib/backends.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import { type RunningEmulator } from '../../test/helpers/fleet.js';
 import { delay, killGroup, killPid, pollUntil } from '../lib/proc.js';
 import { median, percentile } from '../lib/stats.js';
 import { readStamps } from '../lib/stamps.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
 import { naCell, type BenchTable, type Cell } from '../lib/table.js';
-import { TrafficDriver } from '../lib/traffic.js';
-import { FIXTURES, goal } from './common.js';
+import { Traffic } from '../../test/helpers/traffic.js';
+import { FIXTURES, replyTag, goal } from './common.js';
 
 /** Lease TTL for the benchmark (a crash fails over after about this long). */
 const LEASE_TTL_MS = 3000;
@@ -44,7 +45,7 @@ export const failoverSuite: Suite = {
     const rounds = ctx.quick ? 2 : 5;
     const results = new Map<string, BackendResult | string>();
     const why = (await hasRun()) ? await emulatorMissing() : RUN_NA;
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       if (!why) emu = await startBenchEmulator();
       for (const backend of LEASE_BACKENDS) {
@@ -57,7 +58,7 @@ export const failoverSuite: Suite = {
           continue;
         }
         try {
-          const r = await measureBackend(ctx, emu as BenchEmulator, backend, rounds);
+          const r = await measureBackend(ctx, emu as RunningEmulator, backend, rounds);
           ctx.log(`${backend.name}: graceful ${r.graceful.map((x) => x.toFixed(0)).join(', ')} ms; kill -9 ${r.kill9.map((x) => x.toFixed(0)).join(', ')} ms; lost ${r.lost}/${r.sent}`);
           results.set(backend.name, r);
         } catch (err) {
@@ -71,10 +72,10 @@ export const failoverSuite: Suite = {
   },
 };
 
-async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: LeaseBackendSpec, rounds: number): Promise<BackendResult> {
+async function measureBackend(ctx: SuiteContext, emu: RunningEmulator, backend: LeaseBackendSpec, rounds: number): Promise<BackendResult> {
   const dir = ctx.tempDir(`failover-${backend.name}`);
   const bot = await emu.createBot(`failover_${backend.name}_bot`);
-  const driver = new TrafficDriver(emu, bot.id, 'f');
+  const driver = new Traffic(emu, bot.id, { prefix: 'f', everyMs: SEND_EVERY_MS, max: 100_000, tagOf: replyTag, signal: ctx.signal });
   const slots: Slot[] = [];
   let gen = 0;
   const start = (): Slot => {
@@ -97,11 +98,11 @@ async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: Le
   const result: BackendResult = { graceful: [], kill9: [], failedRounds: 0, standbyReplies: 0, lost: 0, sent: 0 };
   try {
     let leader = start();
-    if (!(await driver.probe(20_000, ctx.signal))) throw new Error(`the first instance did not answer within 20 s:\n${leader.run.proc.output().slice(-1500)}`);
+    if (!(await driver.probe(20_000))) throw new Error(`the first instance did not answer within 20 s:\n${leader.run.proc.output().slice(-1500)}`);
     let standby = start();
     await waitStandby(ctx, standby);
-    driver.watch(25, ctx.signal);
-    driver.startSending(SEND_EVERY_MS, ctx.signal);
+    driver.watch();
+    driver.start();
     const t0All = Date.now();
     const plan: Mode[] = [];
     for (let i = 0; i < rounds; i++) plan.push('graceful', 'kill9');
@@ -109,7 +110,7 @@ async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: Le
       if (ctx.signal.aborted) break;
       await delay(300);
       const t0 = Date.now();
-      const early = [...driver.traffic.repliedBy.values()].filter((tag) => tag === standby.tag).length;
+      const early = [...driver.log.repliedBy.values()].filter((tag) => tag === standby.tag).length;
       if (early) ctx.log(`${backend.name}: standby ${standby.tag} had already replied ${early} time(s) before the leader was stopped`);
       result.standbyReplies += early;
       if (mode === 'graceful') killPid(leader.run.proc.pid, 'SIGTERM');
@@ -121,9 +122,9 @@ async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: Le
       const newTag = standby.tag;
       const tookOver = await pollUntil(
         () => {
-          for (const [n, tag] of driver.traffic.repliedBy) {
+          for (const [n, tag] of driver.log.repliedBy) {
             if (tag !== newTag) continue;
-            const at = driver.traffic.replies.get(n)?.[0];
+            const at = driver.log.replies.get(n)?.[0];
             if (at !== undefined && at >= t0) return at;
           }
           return undefined;
@@ -143,8 +144,8 @@ async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: Le
       standby = start();
       await waitStandby(ctx, standby);
     }
-    await driver.stopSending();
-    await driver.drain(5000, ctx.signal);
+    await driver.stop();
+    await driver.drain(5000);
     const s = summarizeSince(driver, t0All);
     result.lost = s.lost;
     result.sent = s.sent;
@@ -156,13 +157,13 @@ async function measureBackend(ctx: SuiteContext, emu: BenchEmulator, backend: Le
   }
 }
 
-function summarizeSince(driver: TrafficDriver, from: number): { sent: number; lost: number } {
+function summarizeSince(driver: Traffic, from: number): { sent: number; lost: number } {
   let sent = 0;
   let lost = 0;
-  for (const [n, at] of driver.traffic.sentAt) {
+  for (const [n, at] of driver.log.sentAt) {
     if (at < from) continue;
     sent++;
-    if (!driver.traffic.replies.get(n)?.length) lost++;
+    if (!driver.log.replies.get(n)?.length) lost++;
   }
   return { sent, lost };
 }

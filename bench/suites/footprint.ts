@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
 import { hasRun, RUN_NA } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import { type RunningEmulator } from '../../test/helpers/fleet.js';
 import { delay } from '../lib/proc.js';
 import { startTlsProxy, tlsProxyMissing, type TlsProxy } from '../lib/tls-proxy.js';
 import { sampleFootprint, type Footprint } from '../lib/sample.js';
@@ -23,7 +24,7 @@ export const footprintSuite: Suite = {
   run: async (ctx) => {
     const windowMs = ctx.quick ? 2000 : 4000;
     const results = new Map<string, Footprint | string>();
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       for (const subject of SUBJECTS) {
         for (const n of [1, 10]) {
@@ -50,17 +51,17 @@ export const footprintSuite: Suite = {
   },
 };
 
-async function measure(ctx: SuiteContext, subject: Subject, n: number, windowMs: number, emu: BenchEmulator | undefined): Promise<Footprint | string> {
+async function measure(ctx: SuiteContext, subject: Subject, n: number, windowMs: number, emu: RunningEmulator | undefined): Promise<Footprint | string> {
   const dir = ctx.tempDir('footprint');
   const bots: BotSpec[] = Array.from({ length: n }, (_, i) => fixtureBot(FIXTURES, 'idle.mjs', dir, `idle${i}`));
   let launched: Launched | undefined;
   let pm2: Pm2Peer | undefined;
   let tls: TlsProxy | undefined;
   try {
-    if (subject === 'botwarden') launched = await launchBotwarden(emu as BenchEmulator, bots, (name) => path.join(dir, `state-${name}`));
+    if (subject === 'botwarden') launched = await launchBotwarden(emu as RunningEmulator, bots, (name) => path.join(dir, `state-${name}`));
     else if (subject === 'botwarden, HTTPS Bot API') {
-      tls = await startTlsProxy((emu as BenchEmulator).url);
-      launched = await launchBotwarden(emu as BenchEmulator, bots, (name) => path.join(dir, `state-${name}`), { apiRoot: tls.url, env: { NODE_EXTRA_CA_CERTS: tls.caFile } });
+      tls = await startTlsProxy((emu as RunningEmulator).url);
+      launched = await launchBotwarden(emu as RunningEmulator, bots, (name) => path.join(dir, `state-${name}`), { apiRoot: tls.url, env: { NODE_EXTRA_CA_CERTS: tls.caFile } });
     }
     else if (subject === 'pm2 daemon') {
       pm2 = await Pm2Peer.start();

@@ -6,7 +6,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
 import { BOTWARDEN_BIN, hasRun, ROOT, RUN_NA, shebangFlags } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator, type EmuBot } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import type { RunningEmulator } from '../../test/helpers/fleet.js';
+import type { CreatedBot } from '../../src/emulator/index.js';
 import { delay, killGroup, nowMs, pollUntil, startProc, type Proc } from '../lib/proc.js';
 import { sampleFootprint, type Footprint } from '../lib/sample.js';
 import { launchPm2, type BotSpec } from '../lib/subjects.js';
@@ -70,7 +72,7 @@ export const manyBotsSuite: Suite = {
     const pm2 = new Map<number, Footprint | string>();
     let ready100: number | string = ctx.quick ? 'not run with --quick' : 'not run';
     let hosts: { split: string; failoverMs: number | null; answeredMs: number | null; conflicts: number; lost: number } | string = ctx.quick ? 'not run with --quick' : 'not run';
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       if (!why) emu = await startBenchEmulator();
       for (const n of counts) {
@@ -94,7 +96,7 @@ export const manyBotsSuite: Suite = {
   },
 };
 
-async function measureUp(ctx: SuiteContext, emu: BenchEmulator, n: number, windowMs: number): Promise<{ footprint: Footprint | string; readyMs: number | string }> {
+async function measureUp(ctx: SuiteContext, emu: RunningEmulator, n: number, windowMs: number): Promise<{ footprint: Footprint | string; readyMs: number | string }> {
   const dir = ctx.tempDir(`many-${n}`);
   const bots = await Promise.all(Array.from({ length: n }, (_v, i) => emu.createBot(`many_${n}_${i}_bot`)));
   const env = Object.fromEntries(bots.map((b, i) => [`MANY_T${i}`, b.token]));
@@ -135,9 +137,9 @@ async function measurePm2(ctx: SuiteContext, n: number, windowMs: number): Promi
 }
 
 /** Two hosts, one Redis, `n` echo bots: balance, then kill -9 of host A's process group. */
-async function twoHosts(ctx: SuiteContext, emu: BenchEmulator, n: number): Promise<{ split: string; failoverMs: number | null; answeredMs: number | null; conflicts: number; lost: number } | string> {
+async function twoHosts(ctx: SuiteContext, emu: RunningEmulator, n: number): Promise<{ split: string; failoverMs: number | null; answeredMs: number | null; conflicts: number; lost: number } | string> {
   const dir = ctx.tempDir('many-hosts');
-  const bots: EmuBot[] = await Promise.all(Array.from({ length: n }, (_v, i) => emu.createBot(`hosts_${i}_bot`)));
+  const bots: CreatedBot[] = await Promise.all(Array.from({ length: n }, (_v, i) => emu.createBot(`hosts_${i}_bot`)));
   const env = Object.fromEntries(bots.map((b, i) => [`HOSTS_T${i}`, b.token]));
   const ttlMs = 2000;
   const config = {
@@ -166,12 +168,12 @@ async function twoHosts(ctx: SuiteContext, emu: BenchEmulator, n: number): Promi
     if (!balanced) return `not balanced within 90 s (${leading(await ua.status())} / ${leading(await ub.status())})`;
     ctx.log(`two hosts, ${n} bots: balanced ${balanced}`);
     const sentIds = new Map<number, number[]>();
-    for (const bot of bots) sentIds.set(bot.id, [await emu.postUpdate(bot.id, 'before')]);
+    for (const bot of bots) sentIds.set(bot.id, [await emu.sendText(bot.id, 'before')]);
     await delay(1000);
     const t0 = nowMs();
     killGroup(ua.proc.pid, 'SIGKILL');
     const led = await pollUntil(async () => (leading(await ub.status()) === n ? nowMs() - t0 : undefined), 30_000, 20);
-    for (const bot of bots) sentIds.get(bot.id)!.push(await emu.postUpdate(bot.id, 'after'));
+    for (const bot of bots) sentIds.get(bot.id)!.push(await emu.sendText(bot.id, 'after'));
     const answered = await pollUntil(
       async () => {
         for (const bot of bots) if (!(await emu.sent(bot.id)).some((m) => m.text?.startsWith('echo:after'))) return undefined;

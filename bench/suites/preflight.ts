@@ -1,7 +1,8 @@
 // Suite 7: `botwarden run` → bot started, against the emulator with 0 ms and 50 ms added per request, vs its round trips.
 import path from 'node:path';
 import { hasRun, RUN_NA, startBotwardenRun } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import { type RunningEmulator } from '../../test/helpers/fleet.js';
 import { startLatencyProxy } from '../lib/latency-proxy.js';
 import { killPid, startProc, type Proc } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
@@ -27,7 +28,7 @@ export const preflightSuite: Suite = {
   run: async (ctx) => {
     const repeats = ctx.quick ? 1 : 3;
     const results = new Map<string, StartResult[] | string>();
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       for (const subject of SUBJECTS) {
         const why = subject === 'botwarden run' ? ((await hasRun()) ? await emulatorMissing() : RUN_NA) : undefined;
@@ -54,7 +55,7 @@ export const preflightSuite: Suite = {
   },
 };
 
-async function startOnce(ctx: SuiteContext, subject: Subject, latencyMs: number, emu: BenchEmulator | undefined): Promise<StartResult> {
+async function startOnce(ctx: SuiteContext, subject: Subject, latencyMs: number, emu: RunningEmulator | undefined): Promise<StartResult> {
   const dir = ctx.tempDir('preflight');
   const stampFile = path.join(dir, 'bot.stamps');
   const command = [process.execPath, path.join(FIXTURES, 'idle.mjs')];
@@ -69,7 +70,7 @@ async function startOnce(ctx: SuiteContext, subject: Subject, latencyMs: number,
       await proc.stop(2000);
     }
   }
-  const e = emu as BenchEmulator;
+  const e = emu as RunningEmulator;
   const proxy = await startLatencyProxy(e.url, latencyMs);
   let proc: Proc | undefined;
   try {

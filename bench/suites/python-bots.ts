@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hasRun, ROOT, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import { startLatencyProxy, type LatencyProxy } from '../lib/latency-proxy.js';
 import { delay, pollUntil, runCmd } from '../lib/proc.js';
 import { median, percentile } from '../lib/stats.js';
@@ -142,7 +143,7 @@ async function handoverOnce(ctx: SuiteContext, file: string, mode: Mode): Promis
     sender = (async () => {
       for (let i = 0; sending && i < 3000 && !ctx.signal.aborted; i++) {
         texts.push(`m${i}`);
-        await emu.postUpdate(bot.id, `m${i}`);
+        await emu.sendText(bot.id, `m${i}`);
         await delay(SEND_EVERY_MS);
       }
     })();
@@ -232,11 +233,11 @@ async function latencyTable(ctx: SuiteContext, why: string | undefined): Promise
 }
 
 async function latencyOnce(ctx: SuiteContext, calls: number): Promise<{ gateway: number[]; direct: number[]; gatewayCpuUs: number | null }> {
-  const emu: BenchEmulator = await startBenchEmulator();
+  const emu: RunningEmulator = await startBenchEmulator();
   let run: BotwardenRun | undefined;
   try {
     const bot = await emu.createBot('python_latency_bot');
-    await emu.postUpdate(bot.id, 'hello'); // the private chat exists from here on
+    await emu.sendText(bot.id, 'hello'); // the private chat exists from here on
     const dir = ctx.tempDir('latency');
     const file = path.join(dir, 'latency.json');
     run = startBotwardenRun({

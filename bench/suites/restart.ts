@@ -2,7 +2,8 @@
 import type { Pm2Peer } from '../peers/pm2.js';
 import { Pm2Peer as Pm2 } from '../peers/pm2.js';
 import { hasRun, RUN_NA } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import { type RunningEmulator } from '../../test/helpers/fleet.js';
 import { median } from '../lib/stats.js';
 import { restartGaps } from '../lib/stamps.js';
 import { botPids, fixtureBot, launchBotwarden, launchPm2, launchSupervisord, type BotSpec, type Launched } from '../lib/subjects.js';
@@ -38,7 +39,7 @@ export const restartSuite: Suite = {
     const na = new Map<Subject, string>();
     const variants = VARIANTS.filter((v) => !v.shell || process.platform !== 'win32');
     let pm2: Pm2Peer | undefined;
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       for (const subject of SUBJECTS) {
         if (subject === 'botwarden') {
@@ -81,10 +82,10 @@ function repeatsFor(quick: boolean, v: Variant, subject: Subject): number {
   return subject === 'botwarden' || subject === 'pm2 (restart_delay 0)' ? base : base - 1;
 }
 
-async function measureOnce(ctx: SuiteContext, subject: Subject, bot: BotSpec, dir: string, pm2: Pm2Peer | undefined, emu: BenchEmulator | undefined): Promise<number[]> {
+async function measureOnce(ctx: SuiteContext, subject: Subject, bot: BotSpec, dir: string, pm2: Pm2Peer | undefined, emu: RunningEmulator | undefined): Promise<number[]> {
   let launched: Launched | undefined;
   try {
-    if (subject === 'botwarden') launched = await launchBotwarden(emu as BenchEmulator, [bot], () => path.join(dir, 'state'), { restart: 'always' });
+    if (subject === 'botwarden') launched = await launchBotwarden(emu as RunningEmulator, [bot], () => path.join(dir, 'state'), { restart: 'always' });
     else if (subject === 'supervisord') launched = await launchSupervisord([bot]);
     else launched = await launchPm2(pm2 as Pm2Peer, [bot], subject === 'pm2 (restart_delay 0)' ? { restartDelayMs: 0 } : { expBackoffRestartDelayMs: 100 });
     const events = await waitForEvents(ctx, bot.stampFile, 'start', RESTARTS + 1, PER_REPEAT_CAP_MS);

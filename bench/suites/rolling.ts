@@ -3,14 +3,16 @@
 // (`--standby hot`: B's bot runs from the start, its getUpdates held); 409s, lost updates, reply gap (the handover gap).
 import path from 'node:path';
 import { hasRun, RUN_NA, startBotwardenRun } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator, type EmuBot } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import { type RunningEmulator } from '../../test/helpers/fleet.js';
+import type { CreatedBot } from '../../src/emulator/index.js';
 import { delay, killPid, startProc, type Proc } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
 import { readStamps } from '../lib/stamps.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
 import { naCell, type BenchTable, type Cell } from '../lib/table.js';
-import { summarizeTraffic, TrafficDriver, type TrafficSummary } from '../lib/traffic.js';
-import { FIXTURES, goal } from './common.js';
+import { summarizeTraffic, Traffic, type TrafficSummary } from '../../test/helpers/traffic.js';
+import { FIXTURES, replyTag, goal } from './common.js';
 
 const SUBJECTS = ['botwarden (2 runs, file lease)', 'botwarden --standby hot', 'plain node bot.js ×2'] as const;
 type Subject = (typeof SUBJECTS)[number];
@@ -59,7 +61,7 @@ export const rollingSuite: Suite = {
   },
 };
 
-function startInstance(ctx: SuiteContext, subject: Subject, emu: BenchEmulator, bot: EmuBot, dir: string, tag: string): Instance {
+function startInstance(ctx: SuiteContext, subject: Subject, emu: RunningEmulator, bot: CreatedBot, dir: string, tag: string): Instance {
   const stampFile = path.join(dir, `${tag}.stamps`);
   const botCmd = [process.execPath, path.join(FIXTURES, 'echo-bot.mjs')];
   if (subject.startsWith('botwarden')) {
@@ -86,14 +88,14 @@ async function deployOnce(ctx: SuiteContext, subject: Subject): Promise<DeployRe
   const emu = await startBenchEmulator();
   let a: Instance | undefined;
   let b: Instance | undefined;
-  let driver: TrafficDriver | undefined;
+  let driver: Traffic | undefined;
   try {
     const bot = await emu.createBot('rolling_bot');
-    driver = new TrafficDriver(emu, bot.id, 'm');
+    driver = new Traffic(emu, bot.id, { prefix: 'm', everyMs: SEND_EVERY_MS, max: 100_000, tagOf: replyTag, signal: ctx.signal });
     a = startInstance(ctx, subject, emu, bot, dir, 'A');
-    if (!(await driver.probe(20_000, ctx.signal))) throw new Error(`${subject}: instance A did not answer within 20 s:\n${a.proc.output().slice(-1500)}`);
-    driver.watch(25, ctx.signal);
-    driver.startSending(SEND_EVERY_MS, ctx.signal);
+    if (!(await driver.probe(20_000))) throw new Error(`${subject}: instance A did not answer within 20 s:\n${a.proc.output().slice(-1500)}`);
+    driver.watch();
+    driver.start();
     await delay(ALONE_MS);
     const tB = Date.now();
     b = startInstance(ctx, subject, emu, bot, dir, 'B');
@@ -101,15 +103,15 @@ async function deployOnce(ctx: SuiteContext, subject: Subject): Promise<DeployRe
     const aDiedEarly = a.proc.hasExited();
     await a.stop();
     await delay(AFTER_STOP_MS);
-    await driver.stopSending();
-    await driver.drain(DRAIN_MS, ctx.signal);
+    await driver.stop();
+    await driver.drain(DRAIN_MS);
     const until = Date.now();
     await driver.close();
     const stats = await emu.stats(bot.id);
     const notes: string[] = [];
     if (aDiedEarly) notes.push('A exited during the overlap');
     if (b.proc.hasExited()) notes.push('B exited');
-    return { ...summarizeTraffic(driver.traffic, tB, until), conflicts: stats.conflicts, note: notes.join(', ') || undefined };
+    return { ...summarizeTraffic(driver.log, tB, until), conflicts: stats.conflicts, note: notes.join(', ') || undefined };
   } finally {
     await driver?.close();
     await b?.stop();

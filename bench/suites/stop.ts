@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
 import { hasRun, RUN_NA } from '../lib/botwarden.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import { killPid, nowMs, pollUntil } from '../lib/proc.js';
 import { isProcessAlive } from '../../src/process/liveness.js';
 import { median } from '../lib/stats.js';
@@ -32,7 +33,7 @@ export const stopSuite: Suite = {
   budgetMs: 120_000,
   run: async (ctx) => {
     const results = new Map<string, StopResult[] | string>();
-    let emu: BenchEmulator | undefined;
+    let emu: RunningEmulator | undefined;
     try {
       for (const subject of SUBJECTS) {
         let why: string | undefined;
@@ -64,13 +65,13 @@ export const stopSuite: Suite = {
   },
 };
 
-async function stopOnce(ctx: SuiteContext, subject: Subject, fixture: string, emu: BenchEmulator | undefined): Promise<StopResult> {
+async function stopOnce(ctx: SuiteContext, subject: Subject, fixture: string, emu: RunningEmulator | undefined): Promise<StopResult> {
   const dir = ctx.tempDir('stop');
   const bot = fixtureBot(FIXTURES, fixture, dir, 'stopper');
   let launched: Launched | undefined;
   let pm2: Pm2Peer | undefined;
   try {
-    if (subject === 'botwarden') launched = await launchBotwarden(emu as BenchEmulator, [bot], () => path.join(dir, 'state'));
+    if (subject === 'botwarden') launched = await launchBotwarden(emu as RunningEmulator, [bot], () => path.join(dir, 'state'));
     else if (subject === 'pm2 daemon') {
       pm2 = await Pm2Peer.start();
       launched = await launchPm2(pm2, [bot]);

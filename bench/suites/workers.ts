@@ -5,7 +5,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hasRun, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
 import { tcpReachable } from '../lib/backends.js';
-import { emulatorMissing, startBenchEmulator, type BenchEmulator, type EmuSent } from '../lib/emulator.js';
+import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
+import type { SentMessage } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import { delay, killGroup, killPid, pollUntil } from '../lib/proc.js';
 import { median, percentile } from '../lib/stats.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
@@ -26,7 +28,7 @@ interface WorkersStatus {
 /** A worker instance and its /status. */
 class Worker {
   readonly run: BotwardenRun;
-  constructor(ctx: SuiteContext, emu: BenchEmulator, token: string, dir: string, readonly tag: string, handlerMs: number) {
+  constructor(ctx: SuiteContext, emu: RunningEmulator, token: string, dir: string, readonly tag: string, handlerMs: number) {
     this.run = startBotwardenRun({
       token,
       apiRoot: emu.url,
@@ -62,12 +64,12 @@ class Replies {
   readonly list: Array<{ label: string; t: number; at: number }> = [];
   private last: string | undefined;
   constructor(
-    private readonly emu: BenchEmulator,
+    private readonly emu: RunningEmulator,
     private readonly botId: number,
   ) {}
   async poll(): Promise<void> {
-    const sent: EmuSent[] = await this.emu.sent(this.botId);
-    const key = (m: EmuSent): string => `${m.chat_id}:${m.message_id}:${m.at}`;
+    const sent: SentMessage[] = await this.emu.sent(this.botId);
+    const key = (m: SentMessage): string => `${m.chat_id}:${m.message_id}:${m.at}`;
     let from = 0;
     if (this.last !== undefined) {
       for (let i = sent.length - 1; i >= 0; i--) {
@@ -97,14 +99,14 @@ class Replies {
 }
 
 /** Send `labels` (`c<chat>-<seq>`) with `concurrency` posts in flight; resolves with each send time (epoch ms). */
-async function inject(emu: BenchEmulator, botId: number, labels: readonly string[], concurrency: number, signal: AbortSignal): Promise<Map<string, number>> {
+async function inject(emu: RunningEmulator, botId: number, labels: readonly string[], concurrency: number, signal: AbortSignal): Promise<Map<string, number>> {
   const sentAt = new Map<string, number>();
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < labels.length && !signal.aborted) {
       const label = labels[next++]!;
       sentAt.set(label, performance.timeOrigin + performance.now());
-      await emu.postUpdate(botId, label, Number(/^c(\d+)-/.exec(label)![1]));
+      await emu.sendText(botId, label, Number(/^c(\d+)-/.exec(label)![1]));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
@@ -117,7 +119,7 @@ function labelsFor(count: number, chats: number, base: number): string[] {
   return Array.from({ length: count }, (_x, i) => `c${base + (i % chats)}-${seq[i % chats]!++}`);
 }
 
-async function startWorkers(ctx: SuiteContext, emu: BenchEmulator, token: string, dir: string, n: number, handlerMs: number, prefix = 'w'): Promise<Worker[]> {
+async function startWorkers(ctx: SuiteContext, emu: RunningEmulator, token: string, dir: string, n: number, handlerMs: number, prefix = 'w'): Promise<Worker[]> {
   const ws = Array.from({ length: n }, (_x, i) => new Worker(ctx, emu, token, dir, `${prefix}${i}`, handlerMs));
   const spread = await pollUntil(
     async () => {
@@ -181,7 +183,7 @@ function naTable(why: string): BenchTable {
   return { id: 'workers', title: '8. Workers', metrics: [{ key: 'x', label: 'result', unit: '' }], subjects: ['botwarden --workers'], cells: { 'botwarden --workers': { x: naCell(why) } } };
 }
 
-async function throughputTable(ctx: SuiteContext, emu: BenchEmulator): Promise<BenchTable> {
+async function throughputTable(ctx: SuiteContext, emu: RunningEmulator): Promise<BenchTable> {
   const counts = ctx.quick ? [1, 2] : [1, 2, 4, 8];
   const rates = new Map<number, number>();
   const cells: BenchTable['cells'] = {};
@@ -240,7 +242,7 @@ async function throughputTable(ctx: SuiteContext, emu: BenchEmulator): Promise<B
   };
 }
 
-async function pollerCeiling(ctx: SuiteContext, emu: BenchEmulator): Promise<number> {
+async function pollerCeiling(ctx: SuiteContext, emu: RunningEmulator): Promise<number> {
   const bot = await emu.createBot('workers_ceiling_bot');
   const total = ctx.quick ? 1000 : 5000;
   await inject(emu, bot.id, labelsFor(total, 128, 20_000), 16, ctx.signal);
@@ -264,7 +266,7 @@ async function pollerCeiling(ctx: SuiteContext, emu: BenchEmulator): Promise<num
   }
 }
 
-async function latencyTable(ctx: SuiteContext, emu: BenchEmulator): Promise<BenchTable> {
+async function latencyTable(ctx: SuiteContext, emu: RunningEmulator): Promise<BenchTable> {
   const samples = ctx.quick ? 60 : 200;
   const measure = async (name: string, start: (token: string, dir: string) => Promise<() => Promise<void>>): Promise<number[]> => {
     const bot = await emu.createBot(`workers_lat_${name}_bot`);
@@ -278,7 +280,7 @@ async function latencyTable(ctx: SuiteContext, emu: BenchEmulator): Promise<Benc
       for (const l of labels) {
         if (ctx.signal.aborted) break;
         sentAt.set(l, performance.timeOrigin + performance.now());
-        await emu.postUpdate(bot.id, l, Number(/^c(\d+)-/.exec(l)![1]));
+        await emu.sendText(bot.id, l, Number(/^c(\d+)-/.exec(l)![1]));
         await delay(20);
       }
       await replies.waitAll(labels, 30_000, ctx.signal);
@@ -317,7 +319,7 @@ async function latencyTable(ctx: SuiteContext, emu: BenchEmulator): Promise<Benc
   };
 }
 
-async function chaosTable(ctx: SuiteContext, emu: BenchEmulator): Promise<BenchTable> {
+async function chaosTable(ctx: SuiteContext, emu: RunningEmulator): Promise<BenchTable> {
   const total = ctx.quick ? 2000 : 10_000;
   const bot = await emu.createBot('workers_chaos_bot');
   const dir = ctx.tempDir('workers-chaos');

@@ -5,6 +5,7 @@ import { parseFault } from './faults.js';
 import { chatJson, chatTypeForId, commandEntities, storeMessage, unixNow, userJson, type ChatRec, type ChatType, type UserRec } from './objects.js';
 import { parseSwitches } from './options.js';
 import { sendJson } from './reply.js';
+import type { ControlBot, ControlStats } from './control-types.js';
 import type { BotEntry, BotState } from './state.js';
 import type { RivalPoller } from './rival-poller.js';
 
@@ -56,11 +57,11 @@ function optStr(b: Record<string, unknown>, k: string): string | undefined {
   return v;
 }
 
-function botPublic(e: BotEntry): Record<string, unknown> {
+function botPublic(e: BotEntry): ControlBot {
   return { id: e.identity.id, token: e.identity.token, username: e.identity.username, first_name: e.identity.firstName, revoked: e.identity.revoked };
 }
 
-function statsOf(bot: BotState, rival: RivalPoller | undefined): Record<string, unknown> {
+function statsOf(bot: BotState, rival: RivalPoller | undefined): ControlStats {
   bot.queue.dropExpiredHead(Date.now());
   const delivered: Record<string, number> = {};
   for (const [id, n] of bot.stats.delivered) delivered[String(id)] = n;

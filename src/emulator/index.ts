@@ -6,6 +6,8 @@ import { createServer, runMethodFromWebhook } from './server.js';
 
 export type { ConflictMode, EmulatorOptions, EmulatorSwitches, ErrorStyle } from './options.js';
 export { DEFAULT_SWITCHES } from './options.js';
+export { EmulatorClient, EmulatorControlError, type BotApiEnvelope, type BotEnv, type SentQuery } from './control-client.js';
+export type * from './control-types.js';
 
 /** A running emulator. */
 export interface Emulator {

@@ -117,8 +117,12 @@ export class LineSplitter {
       for (let i = text.indexOf(s, Math.max(0, cut - s.length + 1)); i >= 0 && i < cut; i = text.indexOf(s, i + 1)) {
         if (i + s.length > cut) cut = i > 0 ? i : i + s.length;
       }
-      // … and not right after a prefix of one (its rest may arrive in the next chunk).
-      for (let k = Math.min(s.length - 1, cut - 1); k >= 1; k--) {
+      // … and not right after a prefix of one (its rest may arrive in the next chunk) — but a "prefix" inside a
+      // whole occurrence that ends at or before the cut is that occurrence's tail (a token ending in the digit its
+      // bot id starts with, printed twice in a row): moving the cut there would split the occurrence.
+      const whole = text.lastIndexOf(s, cut - s.length);
+      const tailFree = whole >= 0 ? cut - (whole + s.length) : cut;
+      for (let k = Math.min(s.length - 1, cut - 1, tailFree); k >= 1; k--) {
         if (text.startsWith(s.slice(0, k), cut - k)) {
           cut -= k;
           break;

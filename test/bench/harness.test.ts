@@ -11,7 +11,7 @@ import { median, percentile, summarize } from '../../bench/lib/stats.js';
 import { toMarkdown, ratio, type BenchTable } from '../../bench/lib/table.js';
 import { toSvg } from '../../bench/lib/svg.js';
 import { readStamps, restartGaps } from '../../bench/lib/stamps.js';
-import { summarizeTraffic, type Traffic } from '../../bench/lib/traffic.js';
+import { summarizeTraffic, type TrafficLog } from '../helpers/traffic.js';
 import { startLatencyProxy } from '../../bench/lib/latency-proxy.js';
 import { startProc } from '../../bench/lib/proc.js';
 import { isProcessAlive } from '../../src/process/liveness.js';
@@ -121,7 +121,7 @@ test('the SIGTERM-ignoring fixture survives SIGTERM and SIGINT; stop() ends it w
 });
 
 test('traffic summary: lost, duplicates, longest gap (to the end when updates were lost), max latency', () => {
-  const tr: Traffic = {
+  const tr: TrafficLog = {
     sentAt: new Map([
       [0, 1000],
       [1, 1050],

@@ -6,9 +6,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { RAW_ECHO, startRun, tempStateDir, type RunningBotwarden } from '../helpers/botwarden-run.js';
+import { RAW_ECHO, startInstance, tempStateDir, type Instance, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { openSse } from '../health/sse-reader.js';
 import { StatusPage, type PageFrame } from '../../src/health/page/index.js';
 import { History } from '../../src/health/history.js';
@@ -72,18 +71,18 @@ function assertNoToken(text: string, token: string, where: string): void {
 test('status page: standby → leader on handover without reload, crash restart shown, token never shown', { skip: SKIP, timeout: 60_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/install-system-deps.sh\` as root`);
   const started = Date.now();
-  let emu: TestEmulator | undefined;
-  let a: RunningBotwarden | undefined;
-  let b: RunningBotwarden | undefined;
+  let emu: RunningEmulator | undefined;
+  let a: Instance | undefined;
+  let b: Instance | undefined;
   const state = tempStateDir();
   try {
-    emu = await startTestEmulator();
+    emu = await startFleetEmulator();
     const bot = await emu.createBot('status_page_bot');
     const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } };
-    a = await startRun(common);
+    a = await startInstance(common);
     await a.waitFor(/ready pid/, 20_000);
     const launching = browserOnce();
-    b = await startRun({ ...common, args: ['--health-allow-actions'], env: { ...common.env, BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
+    b = await startInstance({ ...common, args: ['--health-allow-actions'], env: { ...common.env, BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
     await b.waitFor(/standby: the lease is held by/, 20_000);
     const page = await (await launching).newPage({ viewport: { width: 1100, height: 900 } });
     const requested: string[] = [];

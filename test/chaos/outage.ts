@@ -3,24 +3,13 @@
 // backend is back, someone leads again and every update is answered). Runs against a PRIVATE server only.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import {
-  describeDelivery,
-  deliveryReport,
-  dumpTimeline,
-  logTime,
-  Injector,
-  RoleMonitor,
-  startInstance,
-  UpstreamJournal,
-  waitForAnyLeader,
-  waitForRole,
-  type ChaosInstance,
-  type PrivateServer,
-} from '../helpers/chaos.js';
+import { dumpTimeline, logTime, RoleMonitor, UpstreamJournal } from '../helpers/chaos.js';
 import type { Spawned } from '../helpers/cli.js';
-import { isProcessAlive } from '../helpers/botwarden-run.js';
-import { eventually } from '../helpers/emulator.js';
-import { GRAMMY, receivedBy, repliers, type ScenarioEnv } from './scenarios.js';
+import { isProcessAlive, waitForAnyLeader, waitForRole, type Instance } from '../helpers/fleet.js';
+import type { PrivateServer } from '../helpers/services.js';
+import { describeReport, Traffic } from '../helpers/traffic.js';
+import { eventually } from '../helpers/wait.js';
+import { GRAMMY, receivedBy, repliers, startHost, type ScenarioEnv } from './scenarios.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -28,11 +17,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function unreachableAtStart(t: TestContext, env: ScenarioEnv): Promise<void> {
   const bot = await env.emu.createBot();
   const startupTimeoutMs = 1500;
-  const inst = await startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, waitForHealth: false, args: ['--startup-timeout', String(startupTimeoutMs)] });
+  const inst = await startHost(env, bot.token, 'A', { waitForHealth: false, args: ['--startup-timeout', String(startupTimeoutMs)] });
   try {
     const startedAt = Date.now();
-    const code = await Promise.race([inst.proc.exited(), sleep(20_000).then(() => 'still running')]);
-    const err = inst.proc.stderr();
+    const code = await Promise.race([inst.exited(), sleep(20_000).then(() => 'still running')]);
+    const err = inst.stderr();
     t.diagnostic(`${env.label}: unreachable at start → exit ${code} after ${Date.now() - startedAt} ms`);
     assert.equal(code, 6, err);
     assert.match(err, /lease backend .* unreachable; retry \d/, 'says it retries');
@@ -49,8 +38,8 @@ export async function comesUpLate(t: TestContext, env: ScenarioEnv, server: Priv
   const bot = await env.emu.createBot();
   await server.stop();
   let spawned: Spawned | undefined;
-  const starting = startInstance({ name: 'A', emu: env.emu, token: bot.token, lease: env.lease, ttlMs: env.ttlMs, args: ['--startup-timeout', '8000'], onSpawn: (p) => (spawned = p) });
-  let inst: ChaosInstance | undefined;
+  const starting = startHost(env, bot.token, 'A', { args: ['--startup-timeout', '8000'], onSpawn: (p) => (spawned = p) });
+  let inst: Instance | undefined;
   try {
     // Bring the backend up only once botwarden has said it cannot reach it and is retrying.
     await eventually('botwarden to retry the backend', () => /lease backend .* unreachable; retry 2/.test(spawned?.stderr() ?? ''), 20_000, 20);
@@ -94,16 +83,16 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
   const { emu, ttlMs } = env;
   const bot = await emu.createBot();
   const journal = new UpstreamJournal(emu.url);
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   let monitor: RoleMonitor | undefined;
-  let injector: Injector | undefined;
+  let injector: Traffic | undefined;
   try {
-    insts.push(...(await Promise.all(['A', 'B'].map((name) => startInstance({ name, emu, token: bot.token, lease: env.lease, ttlMs, journal, command: GRAMMY })))));
+    insts.push(...(await Promise.all(['A', 'B'].map((name) => startHost(env, bot.token, name, { journal, command: GRAMMY })))));
     const { leader } = await waitForAnyLeader(insts, 15_000);
-    const standby = insts.find((i) => i !== leader) as ChaosInstance;
+    const standby = insts.find((i) => i !== leader) as Instance;
     await waitForRole(standby, 'standby', 15_000);
     monitor = new RoleMonitor(insts);
-    injector = new Injector(emu, bot.id);
+    injector = new Traffic(emu, bot.id).start();
     await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 10_000);
     await sleep(500);
     const before = await leader.status();
@@ -128,9 +117,9 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
     t.diagnostic(`${env.label}: backend ${opts.crash ? 'killed' : 'stopped'}: leader's deadline +${figures.deadlineMs} ms, lease expires ≥ +${figures.expiryMs} ms; stepped down (polling off) +${figures.stepDownMs} ms, bot gone +${figures.botGoneMs} ms, last upstream getUpdates ended +${(lastPoll?.end ?? 0) - outAt} ms`);
     assert.ok(downAt <= deadlineAt + 250, `stepped down ${downAt - deadlineAt} ms after its deadline`);
     assert.ok(lastPoll?.end !== undefined && lastPoll.end < expiryAt, 'its last getUpdates upstream ended before the lease could expire');
-    assert.match(leader.proc.stderr(), /stepping down: lease not renewed within \d+ ms/);
-    assert.match(leader.proc.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
-    const stopBegan = logTime(leader.proc.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
+    assert.match(leader.stderr(), /stepping down: lease not renewed within \d+ ms/);
+    assert.match(leader.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
+    const stopBegan = logTime(leader.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
     assert.ok(stopBegan !== undefined && stopBegan <= deadlineAt + 250, `began stopping its bot ${(stopBegan ?? NaN) - deadlineAt} ms after its deadline`);
 
     // Nobody leads while the backend is away (checked after the lease could have expired).
@@ -146,19 +135,19 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
     const reelectMs = at - backAt;
     await sleep(1000);
     await injector.stop();
-    const report = await deliveryReport(emu, bot.id, injector.texts);
+    const report = await injector.report();
     await monitor.stop();
     const after = await next.status();
     t.diagnostic(`${env.label}: backend back → ${next.name} leads after ${reelectMs} ms; fence ${before?.lease.fence} → ${after?.lease.fence}`);
-    t.diagnostic(describeDelivery(report));
-    assert.deepEqual(report.missing, [], 'every update injected before, during and after the outage was answered');
+    t.diagnostic(describeReport(report));
+    assert.deepEqual(report.lostTexts, [], 'every update injected before, during and after the outage was answered');
     assert.equal(report.conflicts, 0, 'no 409');
     assert.deepEqual(journal.overlappingPolls().map(([a, b]) => `${a.instance}×${b.instance}@${a.start}`), [], 'never two pollers');
     assert.deepEqual(monitor.doubleLeaders, [], 'never two leaders');
     // Stepping down without the lease, the old leader cannot confirm what its bot acknowledged last: only those
     // updates (delivered to it, unconfirmed when it stepped down) may be processed again by the next leader.
     const inHand = [...receivedBy(journal, leader.name, downAt)].filter((id) => id > confirmedAtStepDown);
-    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
+    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.updateIds[i] ?? 0]));
     const dup = [...repliers(journal)].filter(([, names]) => names.length > 1);
     t.diagnostic(`${env.label}: updates processed twice across the outage: ${dup.length} (${dup.map(([x]) => x).join(' ')}) of ${inHand.length} the old leader had in hand`);
     for (const [text] of dup) assert.ok(inHand.includes(idOf.get(text) ?? 0), `${text} was processed twice, but the old leader did not have it in hand`);

@@ -2,15 +2,15 @@
 // is never touched): unreachable at start, coming up late, and a server restart mid-run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, startPrivatePostgres, type PrivateServer } from '../helpers/chaos.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { freePort, startPrivatePostgres, type PrivateServer } from '../helpers/services.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { comesUpLate, outageMidRun, unreachableAtStart } from './outage.js';
 
 const TTL_MS = 3000; // see redis.test.ts
-let emu: TestEmulator;
+let emu: RunningEmulator;
 let pg: PrivateServer;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
   pg = await startPrivatePostgres();
 });
 after(async () => {

@@ -1,14 +1,14 @@
 // Leases across hosts on PostgreSQL (issue #4): real `botwarden run` instances, graceful handover, kill -9, frozen leader.
 import { after, before, test } from 'node:test';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { frozenLeader, handoverThenKill, type ScenarioEnv } from './scenarios.js';
 
 // 3000, not 2000: see redis.test.ts (the gateway's fixed lease margin starves long polls at shorter TTLs).
 const TTL_MS = 3000;
-let emu: TestEmulator;
+let emu: RunningEmulator;
 let env: ScenarioEnv;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
   env = { emu, lease: 'postgres://postgres@127.0.0.1:5432/test', ttlMs: TTL_MS, label: 'postgres' };
 });
 after(async () => {

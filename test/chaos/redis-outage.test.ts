@@ -2,15 +2,15 @@
 // unreachable at start, coming up late, and a restart mid-run that forgets every key.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, startPrivateRedis, type PrivateServer } from '../helpers/chaos.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { freePort, startPrivateRedis, type PrivateServer } from '../helpers/services.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { comesUpLate, outageMidRun, unreachableAtStart } from './outage.js';
 
 const TTL_MS = 3000; // see redis.test.ts
-let emu: TestEmulator;
+let emu: RunningEmulator;
 let redis: PrivateServer;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
   redis = await startPrivateRedis();
 });
 after(async () => {

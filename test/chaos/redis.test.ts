@@ -1,16 +1,16 @@
 // Leases across hosts on Redis (issue #4): real `botwarden run` instances, graceful handover, kill -9, frozen leader.
 import { after, before, test } from 'node:test';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { frozenLeader, handoverThenKill, type ScenarioEnv } from './scenarios.js';
 
 // 3000, not 2000: at --lease-ttl ≤ 2500 the gateway's fixed 1000 ms lease margin leaves no room for a 1 s long poll,
 // so a bot's poll is held to its own timeout (30 s for grammY) before anything goes upstream (reported; see
 // test/chaos/README.md). Safety does not depend on it; delivery latency does.
 const TTL_MS = 3000;
-let emu: TestEmulator;
+let emu: RunningEmulator;
 let env: ScenarioEnv;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
   env = { emu, lease: 'redis://127.0.0.1:6379', ttlMs: TTL_MS, label: 'redis' };
 });
 after(async () => {

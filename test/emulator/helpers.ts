@@ -1,5 +1,5 @@
 // Helpers for the emulator's tests: an emulator per test, raw Bot API calls, control-API calls.
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { startEmulator, type ControlStats, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 
 /** What a raw call returned: the HTTP status, headers and parsed body (or the text when not JSON). */
 export interface Raw<T = unknown> {
@@ -20,7 +20,7 @@ export interface Fixture {
   control<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
   /** Inject a private text message; returns its update_id. */
   send(text: string, extra?: Record<string, unknown>): Promise<number>;
-  stats(): Promise<{ getUpdatesCalls: number; conflicts: number; delivered: Record<string, number>; confirmedUpTo: number; pending: number; webhook: { url: string; last_error_message?: string }; longPollWaiting: boolean }>;
+  stats(): Promise<ControlStats>;
 }
 
 /** Parse a fetch Response as a Raw. */

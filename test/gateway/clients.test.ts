@@ -3,11 +3,11 @@
 // setWebHook on 409), python-telegram-bot 13 (numbers as strings, `base_url=…/bot`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { EmulatorClient, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/log.js';
 import { spawnProcess, type Spawned } from '../helpers/cli.js';
+import { ptb13Missing } from '../helpers/fleet.js';
 import { fakeLeader, until } from './fake-upstream.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -46,18 +46,14 @@ interface World {
   emu: Emulator;
   gw: Gateway;
   bot: { id: number; token: string };
-  control<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  client: EmulatorClient;
   replies(): Promise<string[]>;
 }
 
 async function world(t: { after(fn: () => Promise<void>): void }): Promise<World> {
   const emu = await startEmulator({ host: '127.0.0.1', port: 0, conflictDelayMs: 0 });
-  const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${emu.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-    return (await res.json()) as T;
-  };
-  const bot = await control<{ id: number; token: string }>('POST', '/_emulator/bots', { username: 'clients_test_bot' });
+  const client = new EmulatorClient(emu.url);
+  const bot = await client.createBot('clients_test_bot');
   const gw = await startGateway({ upstreamRoot: emu.url, token: bot.token, leader: fakeLeader().view, logger: silentLogger, conflictDelayMs: 100, shortPollHoldMs: 200 });
   t.after(async () => {
     await gw.close();
@@ -67,9 +63,8 @@ async function world(t: { after(fn: () => Promise<void>): void }): Promise<World
     emu,
     gw,
     bot,
-    control,
-    replies: async () =>
-      (await control<{ messages: { method: string; text?: string }[] }>('GET', `/_emulator/bots/${bot.id}/sent`)).messages.filter((m) => m.method === 'sendMessage').map((m) => m.text ?? ''),
+    client,
+    replies: async () => (await client.sent(bot.id)).filter((m) => m.method === 'sendMessage').map((m) => m.text ?? ''),
   };
 }
 
@@ -83,8 +78,9 @@ function spawnBot(kind: keyof typeof BOTS, w: World, t: { after(fn: () => Promis
 }
 
 async function echoRoundTrip(w: World, text: string): Promise<void> {
-  await w.control('POST', `/_emulator/bots/${w.bot.id}/updates`, { text });
-  for (let i = 0; i < 300 && !(await w.replies()).includes(`echo: ${text}`); i++) await new Promise((r) => setTimeout(r, 30));
+  const before = (await w.client.sent(w.bot.id)).length;
+  await w.client.sendText(w.bot.id, text);
+  await w.client.sent(w.bot.id, { min: before + 1, timeoutMs: 15_000 });
   assert.ok((await w.replies()).includes(`echo: ${text}`), `no reply to ${text}; got ${JSON.stringify(await w.replies())}`);
 }
 
@@ -94,8 +90,8 @@ test('Telegraf: echo through the gateway; a 409 from a direct poller is absorbed
   await p.waitFor(/started/);
   await echoRoundTrip(w, 'from telegraf');
   await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 5000, 'a poll');
-  await new Promise((r) => setTimeout(r, 100));
-  await fetch(`${w.emu.url}/bot${w.bot.token}/getUpdates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"timeout":1}' }).then((r) => r.arrayBuffer());
+  await until(async () => (await w.client.stats(w.bot.id)).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
+  await w.client.api(w.bot.token, 'getUpdates', { timeout: 1 });
   await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 5000, 'the 409 to be absorbed');
   await echoRoundTrip(w, 'after the conflict');
   assert.doesNotMatch(p.stdout() + p.stderr(), /LAUNCH FAILED|409/);
@@ -110,7 +106,7 @@ test('node-telegram-bot-api 0.67 (urlencoded): echo through the gateway, no poll
   assert.doesNotMatch(p.stderr(), /POLLING ERROR/);
 });
 
-test('python-telegram-bot 13: echo through the gateway', { skip: existsSync(PYTHON) ? false : 'no /usr/bin/python3' }, async (t) => {
+test('python-telegram-bot 13: echo through the gateway', { skip: ptb13Missing() }, async (t) => {
   const w = await world(t);
   const p = spawnBot('ptb', w, t);
   await p.waitFor(/started/, 20_000);

@@ -3,18 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Bot, InputFile } from 'grammy';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { EmulatorClient, startEmulator, type ControlStats, type Emulator, type SentMessage } from '../../src/emulator/index.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
 import { Logger } from '../../src/log.js';
 import { fakeLeader, until } from './fake-upstream.js';
-
-interface EmuStats {
-  getUpdatesCalls: number;
-  conflicts: number;
-  delivered: Record<string, number>;
-  confirmedUpTo: number;
-  pending: number;
-}
 
 interface World {
   emu: Emulator;
@@ -22,24 +14,19 @@ interface World {
   leader: ReturnType<typeof fakeLeader>;
   bot: { id: number; token: string };
   lines: string[];
-  control<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  client: EmulatorClient;
   sendText(text: string): Promise<number>;
-  sent(): Promise<{ method: string; text?: string }[]>;
-  stats(): Promise<EmuStats>;
+  sent(): Promise<SentMessage[]>;
+  stats(): Promise<ControlStats>;
+  /** Resolves once the bot has sent `n` messages (the emulator's `sent?min=N`; bounded). */
+  replied(n: number): Promise<void>;
   direct(method: string, params: Record<string, unknown>, token?: string): Promise<{ ok: boolean; result?: unknown; error_code?: number }>;
 }
 
 async function world(t: { after(fn: () => Promise<void>): void }, o: { leader?: boolean } = {}): Promise<World> {
   const emu = await startEmulator({ host: '127.0.0.1', port: 0, conflictDelayMs: 0, autoCreateChats: true });
-  const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${emu.url}${path}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  const bot = await control<{ id: number; token: string }>('POST', '/_emulator/bots', { username: 'gateway_test_bot' });
+  const client = new EmulatorClient(emu.url);
+  const bot = await client.createBot('gateway_test_bot');
   const leader = fakeLeader({ leader: o.leader ?? true });
   const lines: string[] = [];
   const logger = new Logger({ level: 'debug', sink: { write: (l: string) => lines.push(l) } });
@@ -62,10 +49,13 @@ async function world(t: { after(fn: () => Promise<void>): void }, o: { leader?: 
     leader,
     bot,
     lines,
-    control,
-    sendText: async (text) => (await control<{ update_id: number }>('POST', `/_emulator/bots/${bot.id}/updates`, { text })).update_id,
-    sent: async () => (await control<{ messages: { method: string; text?: string }[] }>('GET', `/_emulator/bots/${bot.id}/sent`)).messages,
-    stats: () => control<EmuStats>('GET', `/_emulator/bots/${bot.id}/stats`),
+    client,
+    sendText: (text) => client.sendText(bot.id, text),
+    sent: () => client.sent(bot.id),
+    stats: () => client.stats(bot.id),
+    replied: async (n) => {
+      await client.waitForSent(bot.id, n, 15_000, `${n} replies`);
+    },
     direct: async (method, params, token = bot.token) => {
       const res = await fetch(`${emu.url}/bot${token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
       return (await res.json()) as { ok: boolean; result?: unknown; error_code?: number };
@@ -103,12 +93,8 @@ test('grammY through the gateway: echo works', async (t) => {
   const b = echoBot(w, t);
   await w.sendText('hello');
   await until(() => w.gw.snapshot().updatesForwarded >= 1, 10_000, 'the update to be forwarded');
-  let got: string[] = [];
-  for (let i = 0; i < 100 && !got.includes('echo: hello'); i++) {
-    got = await replies(w);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  assert.deepEqual(got, ['echo: hello']);
+  await w.replied(1);
+  assert.deepEqual(await replies(w), ['echo: hello']);
   assert.equal(b.failure(), undefined);
   assert.ok(!w.lines.join('').includes(w.bot.token.split(':')[1]!), 'the secret never appears in the log');
 });
@@ -118,12 +104,13 @@ test('standby: getUpdates is held (nothing upstream); leadership arrives → the
   const b = echoBot(w, t);
   await w.sendText('wait for me');
   await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 10_000, 'the bot to poll');
+  // A window in which a wrongly forwarded poll would reach the emulator (nothing to wait for: the check is that nothing happens).
   await new Promise((r) => setTimeout(r, 300));
   assert.equal((await w.stats()).getUpdatesCalls, 0, 'no getUpdates reached the emulator');
   assert.deepEqual(await replies(w), []);
   w.leader.set({ leader: true });
   await until(() => w.gw.snapshot().updatesForwarded === 1, 5000, 'the held poll to be forwarded');
-  for (let i = 0; i < 100 && (await replies(w)).length === 0; i++) await new Promise((r) => setTimeout(r, 30));
+  await w.replied(1);
   assert.deepEqual(await replies(w), ['echo: wait for me']);
   assert.equal(b.failure(), undefined);
 });
@@ -132,32 +119,31 @@ test('a 409 made by a second direct poller never reaches grammY; grammY keeps ru
   const w = await world(t);
   const b = echoBot(w, t);
   await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 10_000, 'the bot to poll');
-  await new Promise((r) => setTimeout(r, 100));
+  await until(async () => (await w.stats()).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
   // An unmanaged copy polls the same token directly (as a forgotten process would).
   for (let i = 0; i < 2; i++) await w.direct('getUpdates', { timeout: 1 });
   await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 5000, 'a conflict to be absorbed');
   assert.ok((await w.stats()).conflicts >= 1, 'the emulator answered a 409');
   assert.equal(w.gw.snapshot().conflictsAbsorbed.byCause['other-poller'], w.gw.snapshot().conflictsAbsorbed.total);
   assert.ok(w.lines.some((l) => l.includes('409 Conflict') && l.includes('another process polls this token')));
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(b.failure(), undefined, 'grammY did not see a 409');
-  assert.ok(b.bot.isRunning());
   await w.sendText('still there?');
-  for (let i = 0; i < 200 && !(await replies(w)).includes('echo: still there?'); i++) await new Promise((r) => setTimeout(r, 30));
+  await w.replied(1);
   assert.deepEqual(await replies(w), ['echo: still there?']);
+  assert.equal(b.failure(), undefined, 'grammY did not see a 409');
+  assert.ok(b.bot.isRunning(), 'grammY still runs');
 });
 
 test('another bot token is refused with 401 and never forwarded', async (t) => {
   const w = await world(t);
-  const other = await w.control<{ id: number; token: string }>('POST', '/_emulator/bots', { username: 'other_bot' });
+  const other = await w.client.createBot('other_bot');
   for (const m of ['getMe', 'sendMessage', 'getUpdates']) {
     const res = await fetch(`${w.gw.root}/bot${other.token}/${m}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"chat_id":1,"text":"x"}' });
     assert.equal(res.status, 401);
     assert.deepEqual(await res.json(), { ok: false, error_code: 401, description: 'Unauthorized' });
   }
-  const s = await w.control<EmuStats>('GET', `/_emulator/bots/${other.id}/stats`);
+  const s = await w.client.stats(other.id);
   assert.equal(s.getUpdatesCalls, 0);
-  assert.deepEqual((await w.control<{ messages: unknown[] }>('GET', `/_emulator/bots/${other.id}/sent`)).messages, []);
+  assert.deepEqual(await w.client.sent(other.id), []);
 });
 
 test('multipart sendDocument and the file download pass through', async (t) => {
@@ -201,15 +187,16 @@ test('an answer that arrives after the lease is lost is discarded; the update is
   const w = await world(t);
   const b = echoBot(w, t);
   await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 10_000, 'the bot to poll');
-  await new Promise((r) => setTimeout(r, 150));
+  await until(async () => (await w.stats()).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
   w.leader.set({ leader: false });
   const id = await w.sendText('late');
   await until(() => w.gw.snapshot().lateDiscarded === 1, 5000, 'the late answer to be discarded');
+  // A window in which a wrongly delivered late answer would be echoed (the check is that nothing happens).
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(await replies(w), []);
   assert.equal((await w.stats()).delivered[String(id)], 1);
   w.leader.set({ leader: true });
-  for (let i = 0; i < 200 && (await replies(w)).length === 0; i++) await new Promise((r) => setTimeout(r, 30));
+  await w.replied(1);
   assert.deepEqual(await replies(w), ['echo: late']);
   assert.equal((await w.stats()).delivered[String(id)], 2);
   assert.equal(b.failure(), undefined);

@@ -2,23 +2,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { RAW_ECHO, startRun, tempStateDir, type RunningBotwarden } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, startInstance, tempStateDir, type Instance, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
 function post(base: string, action: string, secret?: string): Promise<Response> {
   return fetch(`${base}/actions/${action}`, { method: 'POST', headers: secret === undefined ? {} : { 'x-botwarden-secret': secret } });
 }
 
 test('run --health-allow-actions: generated secret in a 0600 file; restart and step down work; standby and read-only refuse', async () => {
-  let emu: TestEmulator | undefined;
-  let a: RunningBotwarden | undefined;
-  let b: RunningBotwarden | undefined;
+  let emu: RunningEmulator | undefined;
+  let a: Instance | undefined;
+  let b: Instance | undefined;
   const state = tempStateDir();
   try {
-    emu = await startTestEmulator();
+    emu = await startFleetEmulator();
     const bot = await emu.createBot('actions_bot');
     const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] };
-    a = await startRun({ ...common, args: ['--health-allow-actions'] });
+    a = await startInstance({ ...common, args: ['--health-allow-actions'] });
     const file = (await a.waitFor(/the secret is in (\S+) \(send it as X-Botwarden-Secret\)/, 10_000))[1]!;
     await a.waitFor(/ready pid/, 20_000);
     const secret = readFileSync(file, 'utf8').trim();
@@ -27,7 +27,7 @@ test('run --health-allow-actions: generated secret in a 0600 file; restart and s
     assert.ok(!a.stdout().includes(secret) && !a.stderr().includes(secret), 'the secret itself is never printed');
     assert.ok(!secret.includes(bot.token.split(':')[1]!.slice(0, 12)));
 
-    b = await startRun(common);
+    b = await startInstance(common);
     await b.waitFor(/standby: the lease is held by/, 20_000);
 
     assert.equal((await post(a.healthUrl, 'restart')).status, 401);

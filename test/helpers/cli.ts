@@ -24,8 +24,8 @@ export function spawnCli(args: readonly string[], opts: { env?: NodeJS.ProcessEn
   return spawnProcess(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], opts);
 }
 
-/** Spawn any command with output captured. */
-export function spawnProcess(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): Spawned {
+/** Spawn any command with output captured (`onOutput` also sees each chunk of stdout and stderr as it comes). */
+export function spawnProcess(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean; onOutput?: (chunk: string) => void } = {}): Spawned {
   const child = spawn(cmd, [...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
@@ -40,10 +40,12 @@ export function spawnProcess(cmd: string, args: readonly string[], opts: { env?:
   };
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {
     out += d;
+    opts.onOutput?.(d);
     notify();
   });
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     err += d;
+    opts.onOutput?.(d);
     notify();
   });
   const exitPromise = new Promise<number | string>((resolve) => {

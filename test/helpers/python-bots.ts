@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLES, tempStateDir } from './botwarden-run.js';
+import { EXAMPLES, tempStateDir } from './fleet.js';
 import { REPO_ROOT, spawnProcess, type Spawned } from './cli.js';
 import { describeCalls, UpstreamJournal } from './chaos.js';
-import type { EmuBot, SentMessage, TestEmulator } from './emulator.js';
+import type { CreatedBot as EmuBot, SentMessage } from '../../src/emulator/index.js';
+import type { RunningEmulator } from './fleet.js';
 
 export const VENV_DIR = path.join(REPO_ROOT, '.venv-bots');
 export const VENV_PYTHON = path.join(VENV_DIR, 'bin', 'python');
@@ -78,7 +79,7 @@ export function conflictLines(output: string): string[] {
 }
 
 /** Wait until the emulator recorded at least `min` sent messages (its `sent?min=N` waits server-side). */
-export async function waitSent(emu: TestEmulator, botId: number, min: number, timeoutMs: number): Promise<SentMessage[]> {
+export async function waitSent(emu: RunningEmulator, botId: number, min: number, timeoutMs: number): Promise<SentMessage[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const left = Math.max(1, Math.min(until - Date.now(), 30_000));
@@ -89,7 +90,7 @@ export async function waitSent(emu: TestEmulator, botId: number, min: number, ti
 }
 
 /** Sends `count` messages `m0…` one every `everyMs` (a steady, bounded pace); `done` resolves with their update ids. */
-export function sendSteadily(emu: TestEmulator, botId: number, count: number, everyMs: number, prefix = 'm'): { texts: string[]; done: Promise<number[]> } {
+export function sendSteadily(emu: RunningEmulator, botId: number, count: number, everyMs: number, prefix = 'm'): { texts: string[]; done: Promise<number[]> } {
   const texts = Array.from({ length: count }, (_v, i) => `${prefix}${i}`);
   const done = (async () => {
     const ids: number[] = [];
@@ -105,7 +106,7 @@ export function sendSteadily(emu: TestEmulator, botId: number, count: number, ev
 }
 
 /** Waits until every text got its `echo: <text>` reply (bounded); resolves with the replies seen. */
-export async function waitAllAnswered(emu: TestEmulator, botId: number, texts: readonly string[], timeoutMs: number): Promise<string[]> {
+export async function waitAllAnswered(emu: RunningEmulator, botId: number, texts: readonly string[], timeoutMs: number): Promise<string[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const replies = (await emu.sent(botId)).map((m) => m.text ?? '');
@@ -131,7 +132,7 @@ export interface Tally {
   conflictLines: string[];
 }
 
-async function tally(emu: TestEmulator, bot: EmuBot, texts: readonly string[], replies: readonly string[], output: string): Promise<Tally> {
+async function tally(emu: RunningEmulator, bot: EmuBot, texts: readonly string[], replies: readonly string[], output: string): Promise<Tally> {
   const stats = await emu.stats(bot.id);
   const have = new Set(replies);
   const echoes = replies.filter((r) => texts.includes(r.replace(/^echo: /, '')));
@@ -151,7 +152,7 @@ export function describeTally(t: Tally & { gapMs?: number; inHand?: number }): s
 }
 
 /** The example bot alone, straight at the emulator: the baseline. */
-export async function runDirect(emu: TestEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number } & BotBehaviour): Promise<Tally & { exit: number | string }> {
+export async function runDirect(emu: RunningEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number } & BotBehaviour): Promise<Tally & { exit: number | string }> {
   const b = await emu.createBot();
   const proc = startBotDirect(bot, b.token, emu.url, o);
   try {
@@ -168,7 +169,7 @@ export async function runDirect(emu: TestEmulator, bot: PyBot, o: { count: numbe
 }
 
 /** Two copies of the example bot, no botwarden: what a rolling deploy does today. Waits for the first 409. */
-export async function runTwoCopies(emu: TestEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number }): Promise<Tally> {
+export async function runTwoCopies(emu: RunningEmulator, bot: PyBot, o: { count: number; everyMs: number; timeoutMs: number }): Promise<Tally> {
   const b = await emu.createBot();
   const one = startBotDirect(bot, b.token, emu.url);
   const two = startBotDirect(bot, b.token, emu.url);
@@ -214,7 +215,7 @@ export interface HandoverResult extends Tally {
   log: string;
 }
 
-export async function runHandover(emu: TestEmulator, bot: PyBot, o: HandoverOptions): Promise<HandoverResult> {
+export async function runHandover(emu: RunningEmulator, bot: PyBot, o: HandoverOptions): Promise<HandoverResult> {
   const b = await emu.createBot();
   const state = tempStateDir();
   const journal = new UpstreamJournal(emu.url);

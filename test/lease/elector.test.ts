@@ -27,15 +27,14 @@ test('elector: leads at once on a free lease; isLeader, msLeft, fence, holder, e
   assert.equal(e.role(), 'stopped');
   assert.equal(e.isLeader(), false);
   e.start();
-  await waitUntil(() => e.isLeader(), 1000, 'leader');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader');
   assert.equal(e.role(), 'leader');
   assert.equal(e.fence(), 1);
-  assert.ok(e.msLeft() > 600 && e.msLeft() <= 800, `msLeft ${e.msLeft()} ≤ ttl − margin`);
+  assert.ok(e.msLeft() > 0 && e.msLeft() <= 800, `msLeft ${e.msLeft()} ≤ ttl − margin`);
   assert.equal(e.holder()?.instanceId, 'A');
-  // Renewals keep it (three renew periods).
-  await new Promise((r) => setTimeout(r, 1100));
+  // Renewals keep it.
+  await waitUntil(() => backend.calls.renew >= 2, 10_000, 'two renewals');
   assert.equal(e.isLeader(), true);
-  assert.ok(backend.calls.renew >= 2, `renewed ${backend.calls.renew} times`);
   await e.stop();
   await e.stop();
   assert.equal(e.role(), 'stopped');
@@ -65,12 +64,13 @@ test('elector: a renew that never answers: isLeader() turns false at the deadlin
     },
   });
   e.start();
-  await waitUntil(() => e.isLeader(), 1000, 'leader');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader');
   backend.hangRenew = true;
-  await waitUntil(() => losingAt > 0, 2000, 'onLosing');
+  await waitUntil(() => losingAt > 0, 10_000, 'onLosing');
   assert.equal(leaderDuringLosing, false, 'isLeader() is false when onLosing runs');
   const after = losingAt - acquiredAt;
-  assert.ok(after < 600, `onLosing ${after.toFixed(0)} ms after acquiring, before the 600 ms TTL`);
+  // When the timer fires on a busy machine is not judged (isLeader() is false from the deadline on, whatever the
+  // timers do: the test above); that it is not early is.
   assert.ok(after >= 600 - 150 - 50, `not much before the deadline (${after.toFixed(0)} ms)`);
   assert.match(losingReason, /not renewed within 450 ms/);
 });
@@ -79,7 +79,7 @@ test('elector: a blocked event loop (like SIGSTOP) → isLeader() false on the v
   const backend = new MemoryBackend();
   const e = track(new Elector({ backend, claim: claim('A'), ttlMs: 300, safetyMarginMs: 60 }));
   e.start();
-  await waitUntil(() => e.isLeader(), 1000, 'leader');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader');
   const until = performance.now() + 400; // longer than the TTL; no timer can run meanwhile
   while (performance.now() < until) {
     /* busy */
@@ -88,7 +88,7 @@ test('elector: a blocked event loop (like SIGSTOP) → isLeader() false on the v
   assert.equal(e.msLeft(), 0);
   assert.equal(e.fence(), undefined);
   // It then steps down and (the lease being free) campaigns again: a new term with a new fence.
-  await waitUntil(() => e.isLeader(), 1000, 'leader again');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader again');
   assert.equal(e.fence(), 2);
   await e.stop();
 });
@@ -99,11 +99,11 @@ test('elector: renew says "not yours" → steps down at once; the thief is repor
   const losing: string[] = [];
   e.setGuard({ onLosing: async (r) => void losing.push(r) });
   e.start();
-  await waitUntil(() => e.isLeader(), 1000, 'leader');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader');
   backend.steal();
-  await waitUntil(() => !e.isLeader(), 600, 'stepped down on the next renew');
+  await waitUntil(() => !e.isLeader(), 10_000, 'stepped down on the next renew');
   assert.match(losing[0] ?? '', /lease lost/);
-  await waitUntil(() => e.holder()?.instanceId === 'thief', 1000, 'thief seen');
+  await waitUntil(() => e.holder()?.instanceId === 'thief', 10_000, 'thief seen');
   assert.equal(e.role(), 'standby');
   await e.stop();
   assert.equal(losing.length, 1, 'stop() while standby does not call onLosing again');
@@ -126,10 +126,10 @@ test('elector: beforeLeading runs before isLeader() is true; if it fails the lea
     onLosing: async () => undefined,
   });
   e.start();
-  await waitUntil(() => backend.calls.release === 1, 1000, 'lease given back');
+  await waitUntil(() => backend.calls.release === 1, 10_000, 'lease given back');
   assert.equal(seenDuring, false);
   assert.equal(e.isLeader(), false);
-  await waitUntil(() => e.isLeader(), 1500, 'leader on the second try (after the hold-off)');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader on the second try (after the hold-off)');
   assert.equal(e.fence(), 2);
   await e.stop();
 });
@@ -140,23 +140,24 @@ test('elector: stepDown({campaign:false}) releases and stays passive; resume() c
   const order: string[] = [];
   a.setGuard({ onLosing: async () => void order.push(`onLosing(released=${backend.calls.release})`) });
   a.start();
-  await waitUntil(() => a.isLeader(), 1000, 'A leads');
+  await waitUntil(() => a.isLeader(), 10_000, 'A leads');
   await a.stepDown({ campaign: false });
   order.push(`after(released=${backend.calls.release})`);
   assert.deepEqual(order, ['onLosing(released=0)', 'after(released=1)'], 'onLosing runs before the release');
   assert.equal(a.role(), 'standby');
+  // A window of more than one retry period (ttl/4) in which an active elector would take the free lease.
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(a.isLeader(), false, 'passive: does not take the free lease');
   a.resume();
-  await waitUntil(() => a.isLeader(), 1000, 'A leads again');
+  await waitUntil(() => a.isLeader(), 10_000, 'A leads again');
 
-  const b = track(new Elector({ backend, claim: claim('B'), ttlMs: 1000 }));
+  // B's own retry comes only every ttl/4 = 15 s: leading before that means the release notice woke it.
+  const b = track(new Elector({ backend, claim: claim('B'), ttlMs: 60_000 }));
   b.start();
-  await waitUntil(() => b.role() === 'standby', 1000, 'B standby');
-  const t0 = performance.now();
+  await waitUntil(() => b.role() === 'standby', 5000, 'B standby');
   await a.release();
-  await waitUntil(() => b.isLeader(), 1000, 'B leads after A.release()');
-  assert.ok(performance.now() - t0 < 100, 'handed over on the release notice');
+  await waitUntil(() => b.isLeader(), 10_000, 'B leads after A.release() (on the release notice)');
+  // A window longer than A's hold-off in which A must not take the lease back.
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(a.isLeader(), false);
   assert.equal(b.isLeader(), true, 'A held off, B kept it');
@@ -169,13 +170,16 @@ test('elector: backend errors while standby are logged once, retried with backof
   const lines: string[] = [];
   const logger = new Logger({ level: 'debug', sink: { write: (l: string) => lines.push(l) } });
   const e = track(new Elector({ backend, claim: claim('A'), ttlMs: 1000, logger }));
+  const t0 = performance.now();
   e.start();
-  await new Promise((r) => setTimeout(r, 500));
-  assert.ok(backend.calls.acquire >= 3, `kept retrying (${backend.calls.acquire} attempts)`);
-  assert.ok(backend.calls.acquire <= 12, `with backoff (${backend.calls.acquire} attempts in 500 ms)`);
+  await waitUntil(() => backend.calls.acquire >= 3, 10_000, 'three attempts');
+  // Backoff: a busy machine makes fewer attempts, never more, so an upper bound on the rate holds under load.
+  const attempts = backend.calls.acquire;
+  const windows = Math.ceil((performance.now() - t0) / 500);
+  assert.ok(attempts <= 12 * windows, `with backoff (${attempts} attempts in ${windows} × 500 ms)`);
   assert.equal(lines.filter((l) => l.includes('WARN')).length, 1, lines.join(''));
   backend.failing = false;
-  await waitUntil(() => e.isLeader(), 2000, 'leader after recovery');
+  await waitUntil(() => e.isLeader(), 10_000, 'leader after recovery');
   assert.ok(lines.some((l) => l.includes('answers again')));
   await e.stop();
 });

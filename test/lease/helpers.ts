@@ -6,20 +6,21 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLeaseBackend } from '../../src/lease/index.js';
 import type { LeaseBackend, LeaseClaim } from '../../src/lease/types.js';
+import { uniqueSuffix } from '../helpers/random.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let seq = 0;
-/** A bot id no other test (or run) uses. */
+/** A bot id no other test (or run) uses: pid, the time of day and a counter (not random: nothing depends on its value). */
 export function uniqueBotId(): number {
   seq += 1;
-  return 8_000_000_000 + ((process.pid % 10_000) * 100_000 + Math.floor(Math.random() * 1000) * 100 + seq) % 999_999_999;
+  return 8_000_000_000 + ((process.pid % 10_000) * 100_000 + (Date.now() % 1000) * 100 + seq) % 999_999_999;
 }
 
 /** A unique PostgreSQL table name for this test file run. */
 export function uniqueTable(tag: string): string {
-  return `bw_test_${tag}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  return `bw_test_${tag}_${uniqueSuffix()}`;
 }
 
 export function claimFor(botId: number, instanceId: string, pid = process.pid): LeaseClaim {

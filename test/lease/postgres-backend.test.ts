@@ -8,6 +8,7 @@ import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';
 import { claimFor, dropTable, PG_URL, uniqueBotId, uniqueTable, waitUntil } from './helpers.js';
+import { uniqueSuffix } from '../helpers/random.js';
 
 contractTests('postgres', 100);
 
@@ -56,7 +57,7 @@ test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → L
 
 test('postgres: connections killed by pg_terminate_backend: queries and LISTEN recover', async () => {
   const table = uniqueTable('term');
-  const app = `bwtest-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const app = `bwtest-${uniqueSuffix()}`;
   const botId = uniqueBotId();
   const b = new PostgresLeaseBackend({ url: PG_URL, table, applicationName: app });
   const other = createLeaseBackend(PG_URL, { table });

@@ -1,6 +1,7 @@
 // Test helpers for the process layer: fixture paths, a reaper that kills every pid a test started, polling.
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../src/process/liveness.js';
+import { seededRandom } from '../helpers/random.js';
 
 /** Absolute path of `test/fixtures/process/<name>`. */
 export function fixture(name: string): string {
@@ -12,12 +13,19 @@ export function nodeFixture(name: string, ...args: string[]): string[] {
   return [process.execPath, fixture(name), ...args];
 }
 
-/** A bot-token-shaped value unique to this run (never a real token). */
+const tokenRand = seededRandom();
+let tokenSeq = 0;
+
+/**
+ * A bot-token-shaped value (never a real token): the secret is drawn from the suite's seeded generator (the same
+ * sequence every run); the bot id holds this process's pid and a counter, so no other process on the machine (other
+ * test files, other runs at the same time) holds the same token — the conflict scans look at every process.
+ */
 export function fakeToken(): string {
-  const id = 100000 + Math.floor(Math.random() * 899999);
+  const id = 100_000_000 + (process.pid % 100_000) * 1000 + (tokenSeq++ % 1000);
   let secret = '';
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
-  for (let i = 0; i < 35; i++) secret += chars.charAt(Math.floor(Math.random() * chars.length));
+  for (let i = 0; i < 35; i++) secret += chars.charAt(Math.floor(tokenRand() * chars.length));
   return `${id}:${secret}`;
 }
 

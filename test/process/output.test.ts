@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { ChildOutput, LineSplitter, type OutputLine, type OutputSink } from '../../src/process/output.js';
 import { spawnChild } from '../../src/process/spawn.js';
 import { redactKnown } from '../../src/util/redact.js';
+import { seededRandom, TEST_SEED } from '../helpers/random.js';
 import { Reaper, fakeToken, nodeFixture } from './helpers.js';
 
 const reaper = new Reaper();
@@ -66,14 +67,47 @@ test('LineSplitter: a very long line is cut at maxLineChars, preferably after a 
   for (const p of cut) assert.ok(!/[\ud800-\udbff]$/.test(p), 'no surrogate pair split');
 });
 
-test('LineSplitter: no cut ever splits the token, whatever the chunking (randomised)', () => {
-  const token = fakeToken();
+/** No piece may show 6 characters of the secret in a row once the known token is redacted. */
+function assertSecretHidden(pieces: readonly string[], token: string, what: string): void {
   const secret = token.slice(token.indexOf(':') + 1);
-  let seed = 7;
-  const rand = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  for (const p of pieces) {
+    const shown = redactKnown(p, [token]);
+    for (let k = 0; k + 6 <= secret.length; k++) assert.ok(!shown.includes(secret.slice(k, k + 6)), `${what}: part of the secret shown in ${shown}`);
+  }
+}
+
+/** A fixed token whose secret has separators-like characters and whose last character is the first of its bot id. */
+const SPLIT_TOKEN = '100290:ivzKFNuRPsRmWpv-aRlAx7xLyY-9a4vzw91';
+
+test('LineSplitter: the token printed twice in a row (its last character begins the next) is not cut (the case the randomised test found)', () => {
+  const token = SPLIT_TOKEN;
+  const text = `${token}${token}\n`;
+  for (const [first, max] of [[1, 64], [30, 64], [45, 72], [50, 100]] as const) {
+    const s = new LineSplitter(max, [token]);
+    const pieces = [...s.push(text.slice(0, first)), ...s.push(text.slice(first)), ...s.end()];
+    assert.equal(pieces.join(''), text.slice(0, -1));
+    for (const p of pieces) assert.ok(p.length <= max, `piece of ${p.length} > ${max}`);
+    assertSecretHidden(pieces, token, `first write of ${first}, limit ${max}`);
+  }
+});
+
+test('LineSplitter: a write that ends inside the token, past the line limit, does not cut the token', () => {
+  const token = SPLIT_TOKEN;
+  const text = `${'x'.repeat(40)}${token}${'x'.repeat(10)}\n`;
+  // Each first write ends `into` characters into the token and is already longer than the 64-character limit.
+  for (const into of [25, 30, token.length - 1]) {
+    const s = new LineSplitter(64, [token]);
+    const pieces = [...s.push(text.slice(0, 40 + into)), ...s.push(text.slice(40 + into)), ...s.end()];
+    assert.equal(pieces.join(''), text.slice(0, -1));
+    for (const p of pieces) assert.ok(p.length <= 64, `piece of ${p.length} > 64`);
+    assertSecretHidden(pieces, token, `write ending ${into} characters into the token`);
+  }
+});
+
+test('LineSplitter: no cut ever splits the token, whatever the chunking (seeded)', () => {
+  const token = SPLIT_TOKEN;
+  const next = seededRandom();
+  const rand = (n: number): number => Math.floor(next() * n);
   for (let round = 0; round < 200; round++) {
     const max = 64 + rand(200);
     // Runs of token characters with no separator at all, so only the secret-aware rule protects the token.
@@ -89,11 +123,8 @@ test('LineSplitter: no cut ever splits the token, whatever the chunking (randomi
     }
     pieces.push(...s.end());
     assert.equal(pieces.join(''), text.slice(0, -1));
-    for (const p of pieces) {
-      assert.ok(p.length <= max, `piece of ${p.length} > ${max}`);
-      const shown = redactKnown(p, [token]);
-      for (let k = 0; k + 6 <= secret.length; k++) assert.ok(!shown.includes(secret.slice(k, k + 6)), `round ${round}: part of the secret shown in ${shown}`);
-    }
+    for (const p of pieces) assert.ok(p.length <= max, `piece of ${p.length} > ${max}`);
+    assertSecretHidden(pieces, token, `round ${round} (TEST_SEED=${TEST_SEED})`);
   }
 });
 

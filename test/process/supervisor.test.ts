@@ -66,7 +66,7 @@ test('a command that cannot start: start() rejects with exit code spawnFailed an
   assert.equal(sup.snapshot().state, 'stopped');
 });
 
-test('crash → respawn is immediate (measured on a node bot and on an sh bot)', async () => {
+test('crash → respawn is immediate: no backoff between a crash and the next start (node bot and sh bot; times reported, not judged)', async (t) => {
   const report: string[] = [];
   for (const kind of ['node', 'sh'] as const) {
     const stampFile = path.join(tmp, `stamps-${kind}.txt`);
@@ -74,6 +74,8 @@ test('crash → respawn is immediate (measured on a node bot and on an sh bot)',
     const command = kind === 'node' ? nodeFixture('crash.mjs', '20', '1') : ['sh', '-c', 'sleep 0.02; exit 1'];
     // minUptimeMs 0: every crash starts a new streak, so each restart is a "first restart after a crash".
     const { sup, spawns, exits } = make({ command, env: { ...process.env, STAMP_FILE: stampFile }, policyConfig: { minUptimeMs: 0, crashLoop: { maxRestarts: 1_000 } } });
+    const states: string[] = [];
+    sup.on('state', (state: string) => states.push(state));
     await sup.start();
     await until(`${n} restarts of the ${kind} bot`, () => spawns.length > n, 20_000);
     await sup.stop('measured');
@@ -90,11 +92,17 @@ test('crash → respawn is immediate (measured on a node bot and on an sh bot)',
       }
       report.push(`node bot: its exit → next bot's first line ${median(bootGaps).toFixed(1)} ms median (includes node start-up)`);
     }
-    assert.ok(med < 100, `median crash → respawn ${med} ms`);
-    assert.ok(gaps.every((g) => g >= 0));
+    // Immediate = the restart policy chose no delay: the supervisor never entered its backoff state (how fast the
+    // respawn is on this machine is the benchmark's business: `npm run bench -- --only restart`).
+    assert.deepEqual(states.filter((s) => s === 'backoff'), [], `${kind} bot: a restart waited in backoff`);
+    assert.ok(exits.slice(0, n).every((e) => e.reason === 'exited' && e.code === 1), `${kind} bot: every exit was its own crash (exit 1)`);
+    // Every crash was followed by the next start (with a prepared start, its 'spawn' can even be reported before
+    // the crash's 'exit' is: a gap may be slightly negative) and nothing started twice.
+    const crashes = exits.filter((e) => e.reason === 'exited').length;
+    assert.ok(spawns.length === crashes || spawns.length === crashes + 1, `${kind} bot: ${crashes} crashes, ${spawns.length} starts`);
     assert.equal(sup.snapshot().restarts, spawns.length - 1);
   }
-  for (const r of report) console.log(`# ${r}`);
+  for (const r of report) t.diagnostic(r);
 });
 
 /** Our children (Linux /proc) whose command line holds `needle`. */
@@ -308,7 +316,10 @@ test('--log-file through the supervisor: rotated files appear, 0600', async () =
   await stopped;
   await sup.stop('flush');
   const names = readdirSync(tmp).filter((n) => n.startsWith('sup.log')).sort();
-  assert.deepEqual(names, ['sup.log', 'sup.log.1', 'sup.log.2', 'sup.log.3']);
+  // How many rotations happen depends on how the bot's writes were batched (the size is checked per write), not on
+  // time: at least one, never more kept than `keep`.
+  assert.ok(names.includes('sup.log') && names.includes('sup.log.1'), `rotated at least once: ${names.join(' ')}`);
+  assert.ok(names.every((n) => /^sup\.log(\.[123])?$/.test(n)), `at most keep = 3 rotated files: ${names.join(' ')}`);
   const text = names.map((n) => readFileSync(path.join(tmp, n), 'utf8')).join('');
   assert.match(text, /line 299 x+/);
   if (posix) assert.equal(statSync(file).mode & 0o777, 0o600);

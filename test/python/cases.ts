@@ -7,7 +7,7 @@
 // hand (received, not yet confirmed) when it stopped; the counts go to the test's diagnostics.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { describeTally, PY_BOTS, pythonBotsMissing, runDirect, runHandover, runSupports, runTwoCopies, type HandoverOptions, type HandoverResult, type PyBot } from '../helpers/python-bots.js';
 
 /** Handover with messages every 100 ms; A is stopped after its 5th reply. */
@@ -26,11 +26,11 @@ function assertClean(t: TestContext, r: HandoverResult): void {
 }
 
 /** One emulator for the cases of a file; the whole group skips (one line saying why) without the venv. */
-function group(bot: PyBot, what: string, cases: (emu: () => TestEmulator) => void): void {
+function group(bot: PyBot, what: string, cases: (emu: () => RunningEmulator) => void): void {
   describe(`${PY_BOTS[bot].title}: ${what}`, { skip: pythonBotsMissing() }, () => {
-    let emu: TestEmulator;
+    let emu: RunningEmulator;
     before(async () => {
-      emu = await startTestEmulator();
+      emu = await startFleetEmulator();
     });
     after(async () => {
       await emu.close();

@@ -3,12 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnCli } from '../helpers/cli.js';
-import { RAW_ECHO, isProcessAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -17,7 +17,7 @@ after(async () => {
 test('runs a bot through the gateway, reports /status, stops on SIGTERM with exit 0', async () => {
   const bot = await emu.createBot('basic_bot');
   const state = tempStateDir();
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   try {
     await bw.waitFor(/ready pid/, 15_000);
     await emu.sendText(bot.id, 'hello');
@@ -59,7 +59,7 @@ test('runs a bot through the gateway, reports /status, stops on SIGTERM with exi
 test('SIGTERM: bot stopped, lease released, exit 0', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   try {
     await bw.waitFor(/ready pid/, 15_000);
     const pid = (await bw.status()).child.pid as number;

@@ -5,12 +5,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
-import { RAW_ECHO, isProcessAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -22,13 +22,13 @@ test('an unmanaged process with the token: exit 7 naming its pid; --takeover sto
   const stray = spawnProcess(process.execPath, ['-e', 'console.log("stray up"); setInterval(() => {}, 1000)'], { env: { BOT_TOKEN: bot.token } });
   try {
     await stray.waitFor(/stray up/, 5000);
-    const refused = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], waitForHealth: false });
+    const refused = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], waitForHealth: false });
     assert.equal(await refused.exited(), 7, refused.stderr());
     assert.match(refused.stderr(), new RegExp(`pid ${stray.child.pid}`));
     assert.match(refused.stderr(), /--takeover/);
     assert.ok(isProcessAlive(stray.child.pid as number), 'must not stop anything without --takeover');
 
-    const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args: ['--takeover', '--stop-timeout', '1000'] });
+    const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args: ['--takeover', '--stop-timeout', '1000'] });
     try {
       await bw.waitFor(/ready pid/, 15_000);
       assert.notEqual(await stray.exited(), 'unknown');
@@ -45,7 +45,7 @@ test('an unmanaged process with the token: exit 7 naming its pid; --takeover sto
 test('after kill -9 of botwarden, the next start stops the orphaned bot and takes the lock at once', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const first = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const first = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   let orphan = 0;
   try {
     await first.waitFor(/ready pid/, 15_000);
@@ -54,7 +54,7 @@ test('after kill -9 of botwarden, the next start stops the orphaned bot and take
     await first.exited();
     assert.ok(isProcessAlive(orphan), 'the bot survives its botwarden (own process group)');
     const t0 = Date.now();
-    const second = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+    const second = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
     try {
       await second.waitFor(/ready pid/, 15_000);
       assert.match(second.stderr(), new RegExp(`orphaned bot process \\(pid ${orphan}\\)`));
@@ -95,7 +95,7 @@ test('doctor and run judge local processes by one definition: a shell, a tmux an
   } else {
     t.diagnostic('tmux is not installed: the tmux case is covered by test/process/conflicts.test.ts only');
   }
-  const first = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const first = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   t.after(() => first.stop());
   await first.waitFor(/ready pid/, 15_000);
   const firstBot = (await first.status()).child.pid as number;
@@ -119,7 +119,7 @@ test('doctor and run judge local processes by one definition: a shell, a tmux an
   }
   assert.ok(!calm.findings.some((f) => f.id === 'local-process'), JSON.stringify(calm.findings));
   // run agrees: a second instance starts (as standby) instead of exiting 7.
-  const second = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const second = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   try {
     await second.waitFor(/standby/, 15_000);
     assert.doesNotMatch(second.stderr(), /outside botwarden/);
@@ -135,7 +135,7 @@ test('doctor and run judge local processes by one definition: a shell, a tmux an
   assert.equal(alarmed.code, 1);
   const doctorConflicts = alarmed.findings.filter((f) => f.id === 'local-process').map((f) => f.pid);
   assert.deepEqual(doctorConflicts, [stray.child.pid]);
-  const refused = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], waitForHealth: false });
+  const refused = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], waitForHealth: false });
   assert.equal(await refused.exited(), 7, refused.stderr());
   const runConflicts = [...refused.stderr().matchAll(/pid (\d+): /g)].map((m) => Number(m[1]));
   assert.deepEqual([...new Set(runConflicts)], [stray.child.pid]);

@@ -3,13 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
 const THREADED = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'threaded-echo.mjs');
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -20,8 +20,8 @@ const replies = async (botId: number): Promise<string[]> => (await emu.sent(botI
 test('graceful handover: the updates in hand are answered by the old bot, the standby takes over before that, 0 lost, 0 409s', async (t) => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
-  const b = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
+  const a = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
+  const b = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED] });
   try {
     await a.waitFor(/ready pid/, 20_000);
     await b.waitFor(/standby: the lease is held/, 20_000);
@@ -57,7 +57,7 @@ test('graceful handover: the updates in hand are answered by the old bot, the st
 test('--drain-quiet 0: the same bot loses the updates in hand (what the drain prevents)', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED], args: ['--drain-quiet', '0'] });
+  const a = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, THREADED], args: ['--drain-quiet', '0'] });
   try {
     await a.waitFor(/ready pid/, 20_000);
     await emu.sendText(bot.id, 'x0', 77);
@@ -75,7 +75,7 @@ test('--drain-quiet 0: the same bot loses the updates in hand (what the drain pr
 test('a bot still busy at --stop-timeout is signalled anyway, with a warning that says how busy', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const a = await startRun({
+  const a = await startInstance({
     token: bot.token,
     apiRoot: emu.url,
     stateDir: state.dir,

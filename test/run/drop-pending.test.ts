@@ -2,12 +2,12 @@
 // --allow-drop-pending lets its wish through.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -17,7 +17,7 @@ test('deleteWebhook(drop_pending_updates) and getUpdates(offset=-1) at start-up:
   const bot = await emu.createBot();
   const state = tempStateDir();
   for (const text of ['p1', 'p2', 'p3']) await emu.sendText(bot.id, text);
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { DROP_PENDING: '1' } });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { DROP_PENDING: '1' } });
   try {
     await bw.waitFor(/dropped pending: deleteWebhook \{"ok":true,"result":true.*offset=-1 → 0 updates/, 15_000);
     await eventually('all three answered', async () => {
@@ -40,7 +40,7 @@ test('--allow-drop-pending: the bot drops what queued before it started, as it a
   const bot = await emu.createBot();
   const state = tempStateDir();
   for (const text of ['old1', 'old2']) await emu.sendText(bot.id, text);
-  const bw = await startRun({
+  const bw = await startInstance({
     token: bot.token,
     apiRoot: emu.url,
     stateDir: state.dir,

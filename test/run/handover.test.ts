@@ -3,68 +3,49 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { EXAMPLES, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { EXAMPLES, startFleet, startInstance, tempStateDir, startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { describeReport, Traffic } from '../helpers/traffic.js';
+import { eventually } from '../helpers/wait.js';
 
 const GRAMMY = path.join(EXAMPLES, 'grammy.mjs');
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
 });
 
 test('standby takes over on a graceful stop: every update answered, 0 conflicts, duplicates only from the batch in hand', async (t) => {
-  const bot = await emu.createBot('handover_bot');
-  const state = tempStateDir();
-  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
-  const b = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
+  const fleet = await startFleet({ emulator: emu, username: 'handover_bot', names: ['A', 'B'], command: [process.execPath, GRAMMY] });
+  const { bot } = fleet;
+  const [a, b] = fleet.instances as [Instance, Instance];
   try {
     await a.waitFor(/ready/, 20_000);
     await b.waitFor(new RegExp(`standby: the lease is held by .* pid ${a.child.pid}`), 20_000);
     assert.equal((await b.status()).role, 'standby');
     assert.equal((await b.status()).child.pid, null);
 
-    const ids: number[] = [];
-    let sending = true;
-    const sender = (async () => {
-      for (let i = 0; sending && i < 200; i++) {
-        ids.push(await emu.sendText(bot.id, `m${i}`));
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 600));
+    // Traffic throughout: some answered by A, the handover in the middle of it, some answered by B.
+    const traffic = new Traffic(emu, bot.id, { max: 400 }).start();
+    await traffic.sendsMore(20);
     a.child.kill('SIGTERM');
     assert.equal(await a.exited(), 0, a.stderr());
     await eventually('b leads', async () => (await b.status()).role === 'leader', 10_000);
-    await new Promise((r) => setTimeout(r, 600));
-    sending = false;
-    await sender;
-    const texts = await eventually(
-      'all replies',
-      async () => {
-        const sent = (await emu.sent(bot.id)).map((m) => m.text);
-        return ids.every((_id, i) => sent.includes(`echo: m${i}`)) ? sent : undefined;
-      },
-      15_000,
-    );
-    const stats = await emu.stats(bot.id);
-    assert.equal(stats.conflicts, 0, 'no 409 was answered');
+    await traffic.sendsMore(20);
+    await traffic.stop();
+    const report = await traffic.report({ timeoutMs: 20_000 });
+    t.diagnostic(describeReport(report));
+    assert.equal(report.conflicts, 0, 'no 409 was answered');
+    assert.deepEqual(report.lostTexts, [], 'every update answered');
     // Processed twice = replied twice. grammY's bot.stop() confirms only up to the update it is handling and then
     // finishes the rest of its batch, so those few can be handled again by the new leader (at-least-once); botwarden
     // itself adds none: the batch in hand is all there can be. Delivered twice (the emulator's count) also covers an
     // in-flight long poll whose answer was cut off.
-    const replies = texts.filter((x) => x?.startsWith('echo: m'));
-    const processedTwice = replies.length - new Set(replies).size;
-    const redelivered = Object.values(stats.delivered).filter((n) => n > 1).length;
-    t.diagnostic(`updates: ${ids.length}; processed twice: ${processedTwice}; delivered twice: ${redelivered}`);
-    assert.ok(processedTwice <= 5, `${processedTwice} updates processed twice`);
-    assert.ok(redelivered <= 5, `${redelivered} updates delivered twice`);
-    assert.ok(new Set(replies).size === ids.length, 'every update answered');
+    assert.ok(report.duplicateTexts.length <= 5, `${report.duplicateTexts.length} updates processed twice`);
+    assert.ok(report.redelivered <= 5, `${report.redelivered} updates delivered twice`);
   } finally {
-    await Promise.all([a.stop(), b.stop()]);
-    state.remove();
+    await fleet.close();
   }
 });
 
@@ -74,7 +55,7 @@ test('a webhook left behind is deleted without dropping pending updates', async 
   const set = await emu.api(bot.token, 'setWebhook', { url: 'http://127.0.0.1:9/hook' });
   assert.equal(set.ok, true, JSON.stringify(set));
   await emu.sendText(bot.id, 'sent while the webhook was set');
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, GRAMMY] });
   try {
     await bw.waitFor(/removed http:\/\/127\.0\.0\.1:9\/hook/, 15_000);
     await eventually('pending update answered', async () => (await emu.sent(bot.id)).find((m) => m.text === 'echo: sent while the webhook was set'), 15_000);

@@ -2,12 +2,12 @@
 // SIGTERM the same bot process answers at once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -17,9 +17,9 @@ test('hot standby: bot running while standby, getUpdates held without 409s, take
   const bot = await emu.createBot();
   const state = tempStateDir();
   const args = ['--standby', 'hot'];
-  const a = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args });
+  const a = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args });
   await a.waitFor(/ready pid/, 20_000);
-  const b = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args });
+  const b = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], args });
   try {
     await b.waitFor(/hot standby: starting the bot now/, 20_000);
     await b.waitFor(/ready pid/, 20_000);

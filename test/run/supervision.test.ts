@@ -2,12 +2,12 @@
 // is stopped as a whole tree; a bot printing its own token never leaks it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, isProcessAlive, startRun, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -16,7 +16,7 @@ after(async () => {
 test('a crashed bot is restarted at once and answers again; /status counts the restart', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] });
   try {
     await bw.waitFor(/ready pid/, 15_000);
     const first = (await bw.status()).child.pid;
@@ -38,7 +38,7 @@ test('a crashed bot is restarted at once and answers again; /status counts the r
 test('stop: a bot ignoring SIGTERM with a detached grandchild is gone after --stop-timeout', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const bw = await startRun({
+  const bw = await startInstance({
     token: bot.token,
     apiRoot: emu.url,
     stateDir: state.dir,
@@ -68,7 +68,7 @@ test('stop: a bot ignoring SIGTERM with a detached grandchild is gone after --st
 test("the bot's own token is redacted in its streamed output", async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const bw = await startRun({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } });
+  const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } });
   try {
     await bw.waitFor(/\(oops\)/, 15_000);
     await bw.waitFor(/stderr copy/, 5000);
@@ -87,7 +87,7 @@ test("the bot's own token is redacted in its streamed output", async () => {
 test('--restart never: when the bot ends, botwarden releases the lease and exits (1 for a failing bot)', async () => {
   const bot = await emu.createBot();
   const state = tempStateDir();
-  const bw = await startRun({
+  const bw = await startInstance({
     token: bot.token,
     apiRoot: emu.url,
     stateDir: state.dir,

@@ -3,15 +3,15 @@
 // host's process group the other answers for every bot; 0 409s, every update answered.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, tempStateDir } from '../helpers/botwarden-run.js';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { RAW_ECHO, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { cli, startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
 import { REDIS_URL, PG_URL } from '../lease/helpers.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();

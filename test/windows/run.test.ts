@@ -2,7 +2,8 @@
 // emulator (on Linux). Skipped unless scripts/windows-under-wine.sh runs it (see test/windows/wine.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEmulator, eventually, type TestEmulator } from '../helpers/emulator.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { SKIP, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
 
 const opts = { skip: SKIP, timeout: 240_000 };
@@ -10,8 +11,8 @@ const opts = { skip: SKIP, timeout: 240_000 };
 // renewals a loaded machine delays under Wine from losing the lease to the standby mid-test.
 const LONG_TTL = ['--lease-ttl', '60000'];
 
-async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
-  const emu = await startTestEmulator();
+async function withSetup(fn: (emu: RunningEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
+  const emu = await startFleetEmulator();
   const s = scratch();
   const started: WineProc[] = [];
   try {
@@ -24,7 +25,7 @@ async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]
 }
 
 /** Send `texts` one after another; resolve once each got its echo (in any order), return the update ids. */
-async function sendAndAwaitEchoes(emu: TestEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
+async function sendAndAwaitEchoes(emu: RunningEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
   for (const t of texts) await emu.sendText(botId, t);
   await eventually(`echoes of ${texts.join(', ')}`, async () => {
     const sent = await emu.sent(botId);

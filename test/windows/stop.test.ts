@@ -2,11 +2,12 @@
 // reply), then the tree is terminated at once — Windows cannot ask a console program to stop (see README).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEmulator, eventually } from '../helpers/emulator.js';
+import { startFleetEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { SKIP, botwardenOnce, runEchoBot, scratch, winPath } from './wine.js';
 
 test('windows: stop drains the bot (its handler in progress replies), then ends the tree at once; nothing lost', { skip: SKIP, timeout: 240_000 }, async () => {
-  const emu = await startTestEmulator();
+  const emu = await startFleetEmulator();
   // Confirms updates as it fetches them and replies HANDLER_MS later, like pyTelegramBotAPI threaded.
   const s = scratch('threaded-echo.mjs');
   const bot = await emu.createBot();

@@ -4,13 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startTestEmulator, eventually, type TestEmulator } from '../helpers/emulator.js';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { SKIP, WINE_NODE, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
 
 const opts = { skip: SKIP, timeout: 240_000 };
 
-async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
-  const emu = await startTestEmulator();
+async function withSetup(fn: (emu: RunningEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
+  const emu = await startFleetEmulator();
   const s = scratch();
   const started: WineProc[] = [];
   try {
@@ -23,7 +24,7 @@ async function withSetup(fn: (emu: TestEmulator, s: Scratch, cleanup: WineProc[]
 }
 
 /** Send `texts` one after another; resolve once each got its echo (in any order), return the update ids. */
-async function sendAndAwaitEchoes(emu: TestEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
+async function sendAndAwaitEchoes(emu: RunningEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
   for (const t of texts) await emu.sendText(botId, t);
   await eventually(`echoes of ${texts.join(', ')}`, async () => {
     const sent = await emu.sent(botId);

@@ -3,16 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import type { ChaosInstance } from '../helpers/chaos.js';
-import { EXAMPLES } from '../helpers/botwarden-run.js';
+import { startFleetEmulator, type RunningEmulator, EXAMPLES, type Instance } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { ChatInjector, describeOrder, dropKeys, orderReport, SHARED_REDIS, startWorker } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -27,19 +26,19 @@ const BOTS: Array<[string, string[]]> = [
 for (const [name, command] of BOTS) {
   test(`${name} as two workers, one killed -9 and started again: 0 lost, per-chat order kept`, async (t) => {
     const bot = await emu.createBot(`workers_${name.replace(/\W/g, '').toLowerCase()}_bot`);
-    const insts = new Map<string, ChaosInstance>();
+    const insts = new Map<string, Instance>();
     const start = async (n: string): Promise<void> => {
       const inst = await startWorker({ name: n, emu, token: bot.token, redis: SHARED_REDIS, command });
       insts.set(n, inst);
-      await inst.proc.waitFor(/ready/, 30_000);
+      await inst.waitFor(/ready/, 30_000);
     };
     try {
       await start('A');
       await start('B');
-      await eventually('partitions spread over both', async () => (await Promise.all([...insts.values()].map((i) => i.status()))).every((s) => (s?.workers?.partitions.length ?? 0) > 0), 20_000);
+      await eventually('partitions spread over both', async () => (await Promise.all([...insts.values()].map((i) => i.probe()))).every((s) => (s?.workers?.partitions.length ?? 0) > 0), 20_000);
       const inj = new ChatInjector(emu, bot.id, { chats: 12, everyMs: 10, max: 240 });
       await sleep(1000);
-      const victim = (await insts.get('A')!.status())?.role === 'leader' ? 'B' : 'A';
+      const victim = (await insts.get('A')!.probe())?.role === 'leader' ? 'B' : 'A';
       t.diagnostic(`kill -9 ${victim} after ${inj.texts.length} messages`);
       await insts.get(victim)!.kill9();
       await insts.get(victim)!.dispose();

@@ -2,32 +2,32 @@
 // with AOF. Nothing lost, no chat out of order; a frozen worker's bot may only finish, late, what it had in hand.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import type { ChaosInstance } from '../helpers/chaos.js';
+import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { ChatInjector, describeOrder, dropKeys, hasRedisServer, metricSum, orderReport, seeded, SHARED_REDIS, startAofRedis, startWorker } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
 });
 
-const ownedBy = async (insts: readonly ChaosInstance[]): Promise<number> => (await Promise.all(insts.map((i) => i.status()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0);
+const ownedBy = async (insts: readonly Instance[]): Promise<number> => (await Promise.all(insts.map((i) => i.probe()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0);
 
 test('a worker frozen longer than the TTL: the others take its partitions, its late acknowledgements are fenced, nothing lost, order kept', async (t) => {
   const rnd = seeded(7);
   const bot = await emu.createBot('workers_freeze_bot');
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   try {
     for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: SHARED_REDIS, handlerMs: 20 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
     const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 500 });
     await sleep(800);
-    const snaps = await Promise.all(insts.map((i) => i.status()));
+    const snaps = await Promise.all(insts.map((i) => i.probe()));
     const candidates = insts.filter((_i, k) => snaps[k]?.role !== 'leader');
     const victim = candidates[Math.floor(rnd() * candidates.length)]!;
     const others = insts.filter((i) => i !== victim);
@@ -39,7 +39,7 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
     t.diagnostic(`its partitions served again by the others after ${Date.now() - frozenAt} ms (TTL 3000 ms)`);
     await sleep(1000);
     victim.thaw();
-    await eventually('the thawed worker owns partitions again', async () => ((await victim.status())?.workers?.partitions.length ?? 0) > 0, 20_000);
+    await eventually('the thawed worker owns partitions again', async () => ((await victim.probe())?.workers?.partitions.length ?? 0) > 0, 20_000);
     await inj.done();
     const r = await orderReport(emu, bot.id, inj.texts, 40_000);
     t.diagnostic(describeOrder(r));
@@ -59,7 +59,7 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
 test('Redis killed -9 and started again with AOF, down longer than the TTL: nothing lost, order kept', { skip: hasRedisServer() ? false : 'no redis-server binary' }, async (t) => {
   const redis = await startAofRedis();
   const bot = await emu.createBot('workers_aof_bot');
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   try {
     for (const name of ['A', 'B']) insts.push(await startWorker({ name, emu, token: bot.token, redis: redis.url, handlerMs: 10 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);

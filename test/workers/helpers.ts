@@ -6,36 +6,29 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
-import { freePort, startInstance, type ChaosInstance } from '../helpers/chaos.js';
 import { spawnProcess, type Spawned } from '../helpers/cli.js';
-import type { TestEmulator } from '../helpers/emulator.js';
+import { startInstance, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { seededRandom } from '../helpers/random.js';
+import { freePort } from '../helpers/services.js';
 
 export const WORKER_ECHO = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'worker-echo.mjs');
 export const SHARED_REDIS = 'redis://127.0.0.1:6379/0';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG (mulberry32): the same seed, the same choices. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed, the same choices (test/helpers/random.ts). */
+export const seeded = seededRandom;
 
 /** Start one worker instance. */
-export function startWorker(o: { name: string; emu: TestEmulator; token: string; redis: string; ttlMs?: number; partitions?: number; handlerMs?: number; command?: string[] }): Promise<ChaosInstance> {
+export function startWorker(o: { name: string; emu: RunningEmulator; token: string; redis: string; ttlMs?: number; partitions?: number; handlerMs?: number; command?: string[] }): Promise<Instance> {
   return startInstance({
     name: o.name,
-    emu: o.emu,
+    apiRoot: o.emu.url,
     token: o.token,
+    tokenVia: 'file',
     lease: o.redis,
     ttlMs: o.ttlMs ?? 3000,
-    args: ['--workers', o.redis, '--partitions', String(o.partitions ?? 8), '--restart', 'always'],
+    args: ['--stop-timeout', '3000', '--workers', o.redis, '--partitions', String(o.partitions ?? 8), '--restart', 'always'],
     command: o.command ?? ['/usr/bin/env', `HANDLER_MS=${o.handlerMs ?? 5}`, process.execPath, WORKER_ECHO],
   });
 }
@@ -45,14 +38,14 @@ export class ChatInjector {
   readonly texts: string[] = [];
   private running = true;
   private readonly loop: Promise<void>;
-  constructor(emu: TestEmulator, botId: number, opts: { chats: number; everyMs: number; max: number; base?: number }) {
+  constructor(emu: RunningEmulator, botId: number, opts: { chats: number; everyMs: number; max: number; base?: number }) {
     const base = opts.base ?? 5000;
     const seq = new Array<number>(opts.chats).fill(0);
     this.loop = (async () => {
       for (let i = 0; this.running && i < opts.max; i++) {
         const c = i % opts.chats;
         const text = `c${base + c}-${seq[c]!++}`;
-        await emu.sendText(botId, text, base + c);
+        await emu.sendText(botId, text, { chat_id: base + c });
         this.texts.push(text);
         if (opts.everyMs > 0) await sleep(opts.everyMs);
       }
@@ -84,7 +77,7 @@ export interface OrderReport {
 }
 
 /** Wait (bounded) until every text got its reply, then check per-chat order (`echo: c<chat>-<seq>`). */
-export async function orderReport(emu: TestEmulator, botId: number, texts: readonly string[], timeoutMs = 30_000): Promise<OrderReport> {
+export async function orderReport(emu: RunningEmulator, botId: number, texts: readonly string[], timeoutMs = 30_000): Promise<OrderReport> {
   const until = Date.now() + timeoutMs;
   let replies: string[];
   for (;;) {
@@ -172,7 +165,7 @@ export async function dropKeys(url: string, botId: number): Promise<void> {
 }
 
 /** Sum of a counter in a /metrics text (all label sets). */
-export async function metricSum(inst: ChaosInstance, name: string): Promise<number> {
+export async function metricSum(inst: Instance, name: string): Promise<number> {
   try {
     const text = await (await fetch(`${inst.healthUrl}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
     let sum = 0;

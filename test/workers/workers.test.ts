@@ -2,13 +2,13 @@
 // duplicates only for updates a killed worker had in hand; kill -9 of a worker and of the poller.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import type { ChaosInstance } from '../helpers/chaos.js';
+import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 import { ChatInjector, describeOrder, dropKeys, metricSum, orderReport, seeded, SHARED_REDIS, startWorker } from './helpers.js';
 
-let emu: TestEmulator;
+let emu: RunningEmulator;
 before(async () => {
-  emu = await startTestEmulator();
+  emu = await startFleetEmulator();
 });
 after(async () => {
   await emu.close();
@@ -16,14 +16,14 @@ after(async () => {
 
 test('3 workers share the partitions: every chat answered in order, nothing lost, nothing twice; /status shows the partitions', async (t) => {
   const bot = await emu.createBot('workers_basic_bot');
-  const insts: ChaosInstance[] = [];
+  const insts: Instance[] = [];
   try {
     for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: SHARED_REDIS }));
     // Every partition owned by exactly one instance, and all of them owned.
     const owned = await eventually(
       'partitions spread over the three',
       async () => {
-        const snaps = await Promise.all(insts.map((i) => i.status()));
+        const snaps = await Promise.all(insts.map((i) => i.probe()));
         const parts = snaps.map((s) => s?.workers?.partitions ?? []);
         const all = parts.flat().sort((a, b) => a - b);
         return parts.every((p) => p.length > 0) && all.length === 8 && new Set(all).size === 8 ? parts : undefined;
@@ -41,7 +41,7 @@ test('3 workers share the partitions: every chat answered in order, nothing lost
     assert.equal(r.duplicates, 0, 'nobody was killed: nothing is processed twice');
     const page = await (await fetch(`${insts[0]!.healthUrl}/`)).text();
     assert.match(page, /<h2>Workers<\/h2>/, 'the status page has the workers card');
-    const snaps = await Promise.all(insts.map((i) => i.status()));
+    const snaps = await Promise.all(insts.map((i) => i.probe()));
     const leaders = snaps.filter((s) => s?.role === 'leader');
     assert.equal(leaders.length, 1, 'one poller');
     for (const s of snaps) {
@@ -67,13 +67,13 @@ test('kill -9 of workers and of the poller (seeded): 0 lost, per-chat order kept
   const rnd = seeded(15);
   const bot = await emu.createBot('workers_kill_bot');
   const names = ['A', 'B', 'C'];
-  const insts = new Map<string, ChaosInstance>();
+  const insts = new Map<string, Instance>();
   const start = async (name: string): Promise<void> => {
     insts.set(name, await startWorker({ name, emu, token: bot.token, redis: SHARED_REDIS, handlerMs: 10 }));
   };
   try {
     for (const n of names) await start(n);
-    await eventually('all partitions owned', async () => (await Promise.all([...insts.values()].map((i) => i.status()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0) === 8, 20_000);
+    await eventually('all partitions owned', async () => (await Promise.all([...insts.values()].map((i) => i.probe()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0) === 8, 20_000);
     const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 600 });
     let inHandAtKills = 0;
     for (let round = 0; round < 3; round++) {
