@@ -1,5 +1,5 @@
 // `botwarden up [--config FILE] [--state-dir DIR] [--health-port N]`: every bot of the config file in one process
-// (DESIGN ★ "Many bots"), and `botwarden reload`, which makes a running `up` re-read that file.
+// (docs/contract.md §6.1, ★), and `botwarden reload`, which makes a running `up` re-read that file.
 import { Command } from '../commander.js';
 import { resolveFleetConfig, resolveStateDir, type FleetCliOptions } from '../../config/index.js';
 import { Logger } from '../../log.js';
