@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { systemdQuoteArg } from '../../src/service/systemd.js';
 import { planServiceInstall } from '../../src/service/install.js';
+import { resolveStateDir } from '../../src/config/run-config.js';
 import { spawnCli } from '../helpers/cli.js';
 
 const SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
@@ -120,8 +121,11 @@ test('launchd and Windows definitions keep the token in a 0600 file passed as --
       assert.match(def.content, /<key>ExitTimeOut<\/key>\s*<integer>15<\/integer>/);
       assert.match(def.content, /<string>--<\/string>\s*<string>node<\/string>\s*<string>bot\.js<\/string>/);
     } else {
-      assert.match(def.content, /"run" "--token-file" ".*botwarden-123456789\.token" "--lease" "redis:\/\/h:6379" "--" "node" "bot\.js"/);
+      // The task runs as SYSTEM: it is given the installing user's state dir, which `botwarden status` then names.
+      const stateDir = resolveStateDir(undefined);
+      assert.ok(def.content.includes(`"run" "--token-file" "${join('/srv/x', 'botwarden-123456789.token')}" "--state-dir" "${stateDir}" "--lease" "redis://h:6379" "--" "node" "bot.js"`), def.content);
       assert.ok(plan.nextCommands.some((c) => c.startsWith('schtasks /Create')));
+      assert.ok(plan.nextCommands.includes(`botwarden status --state-dir "${stateDir}"`), plan.nextCommands.join('\n'));
     }
   }
 });
