@@ -87,14 +87,7 @@ export class PostgresLeaseBackend implements LeaseBackend {
 
   async open(): Promise<void> {
     if (this.closed) throw leaseUnreachable(this.description, 'the backend was closed');
-    let client: PgTypes.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.dbError(err);
-    }
-    let failed: unknown;
-    try {
+    await this.withClient(async (client) => {
       const exists = await client.query<{ t: string | null; s: string | null }>('SELECT to_regclass($1) AS t, to_regclass($2) AS s', [this.table, this.seq]);
       if (!exists.rows[0]?.t || !exists.rows[0]?.s) {
         // CREATE … IF NOT EXISTS is not safe when run concurrently (duplicate pg_type row): serialize it with a
@@ -115,6 +108,20 @@ export class PostgresLeaseBackend implements LeaseBackend {
         );
         await client.query('COMMIT');
       }
+    });
+  }
+
+  /**
+   * Run `fn` on a pooled connection; on a failure roll back whatever transaction it opened, release the connection
+   * as broken, and throw the failure as a lease error.
+   */
+  private async withClient(fn: (client: PgTypes.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw this.dbError(err);
+    });
+    let failed: unknown;
+    try {
+      await fn(client);
     } catch (err) {
       failed = err;
       await client.query('ROLLBACK').catch(() => undefined);
@@ -173,24 +180,14 @@ export class PostgresLeaseBackend implements LeaseBackend {
     const table = `${this.table}_hosts`;
     if (!this.hostsReady) {
       // Same DDL serialisation as open(): concurrent CREATE … IF NOT EXISTS can collide on pg_type.
-      const client = await this.pool.connect().catch((err: unknown) => {
-        throw this.dbError(err);
-      });
-      let failed: unknown;
-      try {
+      await this.withClient(async (client) => {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`botwarden:ddl:${table}`]);
         await client.query(`CREATE TABLE IF NOT EXISTS ${table} (fleet text NOT NULL, host_id text NOT NULL, leads int NOT NULL, expires_at timestamptz NOT NULL, bots text NOT NULL DEFAULT '', PRIMARY KEY (fleet, host_id))`);
         await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS bots text NOT NULL DEFAULT ''`);
         await client.query('COMMIT');
         this.hostsReady = true;
-      } catch (err) {
-        failed = err;
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw this.dbError(err);
-      } finally {
-        client.release(failed instanceof Error ? failed : undefined);
-      }
+      });
     }
     // One statement, judged on the server's now(): upsert this host, drop the fleet's expired hosts, list the live ones.
     const res = await this.query<{ host_id: string; leads: number; bots: string }>(

@@ -155,14 +155,30 @@ function args<L extends string>(a?: LabelValues<L> | number, b?: number): [Label
   return typeof a === 'object' && a !== null ? [a, b] : [undefined, a];
 }
 
-/** A value that only goes up (`_total`). */
-export class Counter<L extends string = never> extends Metric<L, number> {
-  readonly type = 'counter';
-
+/** A metric whose series hold one number each (counters and gauges); an unlabelled one has its series from the start. */
+abstract class NumberMetric<L extends string> extends Metric<L, number> {
   constructor(opts: MetricOptions<L>) {
     super(opts);
     if (this.labelNames.length === 0) this.seriesFor(undefined);
   }
+
+  /** The current value of one series (0 when it does not exist yet). */
+  value(labels?: LabelValues<L>): number {
+    return this.seriesFor(labels).value;
+  }
+
+  protected initial(): number {
+    return 0;
+  }
+
+  protected renderSeries(s: Series<number>, out: string[]): void {
+    out.push(`${this.name}${s.labels ? `{${s.labels}}` : ''} ${formatValue(s.value)}`);
+  }
+}
+
+/** A value that only goes up (`_total`). */
+export class Counter<L extends string = never> extends NumberMetric<L> {
+  readonly type = 'counter';
 
   /** Add `value` (default 1, never negative) to the series of `labels`. */
   inc(value?: number): void;
@@ -188,28 +204,11 @@ export class Counter<L extends string = never> extends Metric<L, number> {
     });
   }
 
-  /** The current value of one series (0 when it does not exist yet). */
-  value(labels?: LabelValues<L>): number {
-    return this.seriesFor(labels).value;
-  }
-
-  protected initial(): number {
-    return 0;
-  }
-
-  protected renderSeries(s: Series<number>, out: string[]): void {
-    out.push(`${this.name}${s.labels ? `{${s.labels}}` : ''} ${formatValue(s.value)}`);
-  }
 }
 
 /** A value that goes up and down. */
-export class Gauge<L extends string = never> extends Metric<L, number> {
+export class Gauge<L extends string = never> extends NumberMetric<L> {
   readonly type = 'gauge';
-
-  constructor(opts: MetricOptions<L>) {
-    super(opts);
-    if (this.labelNames.length === 0) this.seriesFor(undefined);
-  }
 
   /** Set the series of `labels` to `value`. */
   set(value: number): void;
@@ -240,18 +239,6 @@ export class Gauge<L extends string = never> extends Metric<L, number> {
     return this.child(values, (labels) => ({ set: (v: number) => this.set(labels, v), inc: (v?: number) => this.inc(labels, v), dec: (v?: number) => this.dec(labels, v) }));
   }
 
-  /** The current value of one series (0 when it does not exist yet). */
-  value(labels?: LabelValues<L>): number {
-    return this.seriesFor(labels).value;
-  }
-
-  protected initial(): number {
-    return 0;
-  }
-
-  protected renderSeries(s: Series<number>, out: string[]): void {
-    out.push(`${this.name}${s.labels ? `{${s.labels}}` : ''} ${formatValue(s.value)}`);
-  }
 }
 
 /** Per-series histogram state: a count per bucket (not cumulative), sum and count. */
