@@ -2,36 +2,12 @@
 // emulator (on Linux). Skipped unless scripts/windows-under-wine.sh runs it (see test/windows/wine.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
-import { eventually } from '../helpers/wait.js';
-import { SKIP, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
+import { SKIP, botwardenOnce, runEchoBot, winPath, sendAndAwaitEchoes, withSetup } from './wine.js';
 
 const opts = { skip: SKIP, timeout: 240_000 };
 // The handover under test is the graceful one (the lease is released at once); a long TTL keeps a leader whose
 // renewals a loaded machine delays under Wine from losing the lease to the standby mid-test.
 const LONG_TTL = ['--lease-ttl', '60000'];
-
-async function withSetup(fn: (emu: RunningEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
-  const emu = await startFleetEmulator();
-  const s = scratch();
-  const started: WineProc[] = [];
-  try {
-    await fn(emu, s, started);
-  } finally {
-    for (const p of started) p.kill();
-    await emu.close();
-    s.remove();
-  }
-}
-
-/** Send `texts` one after another; resolve once each got its echo (in any order), return the update ids. */
-async function sendAndAwaitEchoes(emu: RunningEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
-  for (const t of texts) await emu.sendText(botId, t);
-  await eventually(`echoes of ${texts.join(', ')}`, async () => {
-    const sent = await emu.sent(botId);
-    return texts.every((t) => sent.some((m) => m.text === `echo: ${t}`));
-  }, timeoutMs);
-}
 
 test('windows: leader answers; Ctrl-C (to botwarden and its bot, as in a console) hands over to the standby; nothing lost, no 409', opts, async () => {
   await withSetup(async (emu, s, started) => {

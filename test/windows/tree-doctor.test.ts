@@ -4,33 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
-import { SKIP, WINE_NODE, botwardenOnce, runEchoBot, scratch, winPath, type Scratch, type WineProc } from './wine.js';
+import { SKIP, WINE_NODE, botwardenOnce, runEchoBot, winPath, sendAndAwaitEchoes, withSetup } from './wine.js';
 
 const opts = { skip: SKIP, timeout: 240_000 };
-
-async function withSetup(fn: (emu: RunningEmulator, s: Scratch, cleanup: WineProc[]) => Promise<void>): Promise<void> {
-  const emu = await startFleetEmulator();
-  const s = scratch();
-  const started: WineProc[] = [];
-  try {
-    await fn(emu, s, started);
-  } finally {
-    for (const p of started) p.kill();
-    await emu.close();
-    s.remove();
-  }
-}
-
-/** Send `texts` one after another; resolve once each got its echo (in any order), return the update ids. */
-async function sendAndAwaitEchoes(emu: RunningEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
-  for (const t of texts) await emu.sendText(botId, t);
-  await eventually(`echoes of ${texts.join(', ')}`, async () => {
-    const sent = await emu.sent(botId);
-    return texts.every((t) => sent.some((m) => m.text === `echo: ${t}`));
-  }, timeoutMs);
-}
 
 test('windows: a .cmd launcher bot restarted after a crash leaves no old node.exe behind', opts, async () => {
   await withSetup(async (emu, s, started) => {

@@ -13,6 +13,8 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WINE_NODE = process.env['BOTWARDEN_WINE_NODE'];
@@ -134,4 +136,27 @@ export async function botwardenOnce(args: readonly string[], opts: { dir: string
   const p = botwardenExe(args, opts);
   const code = await p.exited();
   return { code, output: p.output() };
+}
+
+/** An emulator and a scratch folder for one test; every Wine process pushed to `started` is killed afterwards. */
+export async function withSetup(fn: (emu: RunningEmulator, s: Scratch, started: WineProc[]) => Promise<void>): Promise<void> {
+  const emu = await startFleetEmulator();
+  const s = scratch();
+  const started: WineProc[] = [];
+  try {
+    await fn(emu, s, started);
+  } finally {
+    for (const p of started) p.kill();
+    await emu.close();
+    s.remove();
+  }
+}
+
+/** Send `texts` one after another; resolve once each got its echo (in any order). */
+export async function sendAndAwaitEchoes(emu: RunningEmulator, botId: number, texts: string[], timeoutMs = 60_000): Promise<void> {
+  for (const t of texts) await emu.sendText(botId, t);
+  await eventually(`echoes of ${texts.join(', ')}`, async () => {
+    const sent = await emu.sent(botId);
+    return texts.every((t) => sent.some((m) => m.text === `echo: ${t}`));
+  }, timeoutMs);
 }
