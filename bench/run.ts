@@ -131,8 +131,10 @@ async function main(): Promise<number> {
     tables,
     errors,
   };
-  const written = writeReport(flags.out, report);
-  console.log(`Total ${(report.durationMs / 1000).toFixed(1)} s. Raw figures: ${path.relative(process.cwd(), written[0] ?? '')} (and latest.json); charts: ${written.filter((w) => w.endsWith('.svg') && !path.basename(w).startsWith('latest-')).map((w) => path.relative(process.cwd(), w)).join(', ') || 'none'}`);
+  const complete = !flags.only && !flags.quick && !interrupt.signal.aborted;
+  const written = writeReport(flags.out, report, { latest: complete });
+  const latestNote = complete ? 'and latest.json' : 'latest.json left as it was: only a complete run without --only or --quick replaces it';
+  console.log(`Total ${(report.durationMs / 1000).toFixed(1)} s. Raw figures: ${path.relative(process.cwd(), written[0] ?? '')} (${latestNote}); charts: ${written.filter((w) => w.endsWith('.svg') && !path.basename(w).startsWith('latest-')).map((w) => path.relative(process.cwd(), w)).join(', ') || 'none'}`);
   return errors.some((e) => !e.message.startsWith('skipped')) ? 1 : 0;
 }
 

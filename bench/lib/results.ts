@@ -23,10 +23,11 @@ export function stampOf(d: Date): string {
 }
 
 /**
- * Write `<dir>/<stamp>.json`, `<dir>/latest.json` and `<dir>/<stamp>-<table>.svg` (+ `latest-<table>.svg`).
+ * Write `<dir>/<stamp>.json` and `<dir>/<stamp>-<table>.svg`; a complete run (`latest`) also writes `latest.json` and
+ * `latest-<table>.svg`, the figures README quotes — a partial run (`--only`) leaves them as they are.
  * Returns the paths written.
  */
-export function writeReport(dir: string, report: BenchReport): string[] {
+export function writeReport(dir: string, report: BenchReport, opts: { latest: boolean } = { latest: true }): string[] {
   mkdirSync(dir, { recursive: true });
   const stamp = stampOf(new Date(report.startedAt));
   const json = JSON.stringify(report, null, 2) + '\n';
@@ -37,11 +38,11 @@ export function writeReport(dir: string, report: BenchReport): string[] {
     written.push(p);
   };
   put(`${stamp}.json`, json);
-  put('latest.json', json);
+  if (opts.latest) put('latest.json', json);
   for (const t of report.tables) {
     const svg = toSvg(t, `${machineLine(report.machine)} — ${report.startedAt}`);
     put(`${stamp}-${t.id}.svg`, svg);
-    put(`latest-${t.id}.svg`, svg);
+    if (opts.latest) put(`latest-${t.id}.svg`, svg);
   }
   return written;
 }

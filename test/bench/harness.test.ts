@@ -72,6 +72,12 @@ test('results: timestamped and latest JSON plus one SVG per table', (t) => {
   assert.equal((JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')) as { tables: BenchTable[] }).tables[0]?.id, 't');
 });
 
+test('results: a partial run (--only, --quick) writes its timestamped files and leaves latest.json and latest-*.svg alone', (t) => {
+  const dir = tmp(t);
+  const written = writeReport(dir, { startedAt: '2025-01-02T03:04:05.678Z', finishedAt: '', durationMs: 1, machine: machineInfo(), versions: {}, tables: [table], errors: [] }, { latest: false });
+  assert.deepEqual(written.map((p) => path.basename(p)).sort(), ['2025-01-02T03-04-05Z-t.svg', '2025-01-02T03-04-05Z.json']);
+});
+
 test('stamps: restart gaps pair each exit with the next start', (t) => {
   const dir = tmp(t);
   const f = path.join(dir, 's');
