@@ -31,11 +31,9 @@ test('file: a holder killed with -9 is taken over at once (no TTL wait)', async 
     assert.equal((busy as { holder: LeaseRecord | null }).holder?.pid, child.child.pid);
     child.child.kill('SIGKILL');
     await child.exited();
-    const t0 = performance.now();
     assert.equal(await b.holder(botId), null, 'a dead holder holds nothing');
     const got = await b.tryAcquire(claimFor(botId, 'parent'), 60_000);
-    assert.equal(got.acquired, true);
-    assert.ok(performance.now() - t0 < 500);
+    assert.equal(got.acquired, true, 'the first attempt after the holder died gets the lease (its 60 s TTL is far off)');
   } finally {
     await child.stop();
     await b.close();
@@ -82,22 +80,24 @@ test('file: a stale lock file is broken (dead owner at once, live owner after lo
   const { dir, cleanup } = await tempStateDir();
   const botId = uniqueBotId();
   const b = new FileLeaseBackend({ dir, lockStaleMs: 400 });
+  // A backend whose stale-lock age is far beyond any wait here: breaking a lock through it is not age.
+  const patient = new FileLeaseBackend({ dir, lockStaleMs: 600_000 });
   try {
     await b.open();
+    await patient.open();
     const lock = join(dir, 'leases', `${botId}.lock`);
     // Owner pid that does not exist.
     await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, processStart: '1', host: hostname(), nonce: 'x' }));
-    let t0 = performance.now();
-    assert.equal((await b.tryAcquire(claimFor(botId, 'A'), 5000)).acquired, true);
-    assert.ok(performance.now() - t0 < 200, 'dead owner: broken at once');
+    assert.equal((await patient.tryAcquire(claimFor(botId, 'A'), 5000)).acquired, true, 'dead owner: broken at once (not by age)');
     // Owner alive (us), e.g. frozen in its critical section: broken only once older than lockStaleMs.
     await writeFile(lock, JSON.stringify({ pid: process.pid, processStart: await processStartTime(process.pid), host: hostname(), nonce: 'y' }));
-    t0 = performance.now();
+    const t0 = performance.now();
     const h = await b.renew((await b.holder(botId))!, 5000);
     const waited = performance.now() - t0;
     assert.equal(h, true);
-    assert.ok(waited >= 300 && waited < 1500, `waited ${waited} ms for a live owner's lock`);
+    assert.ok(waited >= 300, `waited ${waited} ms for a live owner's lock (not before it was ≈ lockStaleMs old)`);
   } finally {
+    await patient.close();
     await b.close();
     await cleanup();
   }

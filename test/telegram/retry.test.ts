@@ -113,7 +113,8 @@ test('withRetry: an abort during the wait rejects with the reason (real sleep)',
     ),
     /stop now/,
   );
-  assert.ok(Date.now() - t0 < 1000);
+  // The bound only tells "ended by the abort" from "sat out the 30 s retry_after"; it is no speed goal.
+  assert.ok(Date.now() - t0 < 20_000, `rejected after ${Date.now() - t0} ms: the abort cut the 30 s wait short`);
 });
 
 test('backoffMs: doubling, capped; jitter in [half, full], none with jitter: false', () => {
