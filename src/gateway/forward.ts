@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
 import { networkReason } from '../telegram/http-pool.js';
+import { bodyEncoding } from '../telegram/wire-params.js';
 import { monotonicMs } from '../util/clock.js';
 import { sendError } from './envelope.js';
 import type { Upstream } from './upstream.js';
@@ -61,7 +62,7 @@ const FORWARD_IDLE_TIMEOUT_MS = 600_000;
 
 /** The gateway sets these itself on the upstream request (from the body it sends). */
 const SET_BY_US = new Set(['content-length']);
-/** …and drops the encoding too when it sends a body it already read and decoded. */
+/** …and drops the encoding too when it sends a body it already read and decoded (gzip, deflate: params.readBody). */
 const SET_BY_US_DECODED = new Set(['content-length', 'content-encoding']);
 /** Methods whose requests carry no body unless they say so (Node does not send them chunked by default). */
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
@@ -122,7 +123,9 @@ export function forwardRequest(
     const method = req.method ?? 'GET';
     const headers = ['Host', up.pool.host];
     if (body !== undefined) {
-      appendEndToEndRaw(req.rawHeaders, headers, SET_BY_US_DECODED).push('Content-Length', String(body.length));
+      // A body in an encoding readBody does not decode came as it was sent: it keeps its content-encoding header.
+      const decoded = bodyEncoding(req.headers['content-encoding']) !== 'unsupported';
+      appendEndToEndRaw(req.rawHeaders, headers, decoded ? SET_BY_US_DECODED : SET_BY_US).push('Content-Length', String(body.length));
       return exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, body, resolve);
     }
     appendEndToEndRaw(req.rawHeaders, headers, SET_BY_US);

@@ -84,6 +84,28 @@ test('methods are forwarded with their body, content type and query; response he
   assert.equal(up.requests.at(-1)!.url, `/bot${TOKEN}/test/setWebHook`);
 });
 
+test('a body the gateway read whole is forwarded decoded without its content-encoding (gzip), or as sent with it (br)', async (t) => {
+  const { up, gw } = await setup(t);
+  const { gzipSync } = await import('node:zlib');
+  const json = '{"url":"https://example.org/hook"}';
+  // setWebhook is read whole (drop_pending_updates is looked for); gzip is decoded, so the header goes with it.
+  const r1 = await fetch(`${gw.root}/bot${TOKEN}/setWebhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(json) });
+  assert.equal(r1.status, 200);
+  await r1.arrayBuffer();
+  let rec = up.requests.at(-1)!;
+  assert.equal(rec.body.toString(), json);
+  assert.equal(rec.headers['content-encoding'], undefined);
+  assert.equal(rec.headers['content-length'], String(Buffer.byteLength(json)));
+  // An encoding the gateway does not decode: the bytes and the header reach the Bot API together, to be judged there.
+  const raw = Buffer.from([0x1b, 0x22, 0x00, 0xf8, 0x25, 0x0f]);
+  const r2 = await fetch(`${gw.root}/bot${TOKEN}/setWebhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: raw });
+  assert.equal(r2.status, 200);
+  await r2.arrayBuffer();
+  rec = up.requests.at(-1)!;
+  assert.deepEqual(rec.body, raw);
+  assert.equal(rec.headers['content-encoding'], 'br');
+});
+
 test('multipart uploads and file downloads stream through unchanged', async (t) => {
   const { up, gw } = await setup(t);
   const form = new FormData();
