@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import type { LeaseBackend, LeaseRecord } from '../../src/lease/types.js';
 import { backendKit, claimFor, uniqueBotId, waitUntil, type Kind } from './helpers.js';
 
-/** Registers the contract tests for `kind`; `watchGoalMs` is the release-notice latency goal (printed beside the figure, not asserted). */
-export function contractTests(kind: Kind, watchGoalMs: number): void {
+/**
+ * Registers the contract tests for `kind`; `watchGoalMs` is the release-notice latency goal (printed beside the figure,
+ * not asserted); `skip` is the one-line reason the server is missing (test/helpers/services.ts), or false.
+ */
+export function contractTests(kind: Kind, watchGoalMs: number, skip: false | string = false): void {
   const withKit = async (fn: (make: () => Promise<LeaseBackend>, botId: number) => Promise<void>): Promise<void> => {
     const kit = await backendKit(kind);
     const botId = uniqueBotId();
@@ -16,7 +19,7 @@ export function contractTests(kind: Kind, watchGoalMs: number): void {
     }
   };
 
-  test(`${kind}: acquire, holder, renew, release`, () =>
+  test(`${kind}: acquire, holder, renew, release`, { skip }, () =>
     withKit(async (make, botId) => {
       const [a, b] = [await make(), await make()];
       const asked = Date.now();
@@ -60,7 +63,7 @@ export function contractTests(kind: Kind, watchGoalMs: number): void {
       await a.close(); // safe twice
     }));
 
-  test(`${kind}: fence strictly increases across holders (release, expiry, re-acquire by the same holder)`, () =>
+  test(`${kind}: fence strictly increases across holders (release, expiry, re-acquire by the same holder)`, { skip }, () =>
     withKit(async (make, botId) => {
       const b = await make();
       const fences: number[] = [];
@@ -81,7 +84,7 @@ export function contractTests(kind: Kind, watchGoalMs: number): void {
       for (let i = 1; i < fences.length; i++) assert.ok(fences[i]! > fences[i - 1]!, `fences ${fences.join(',')}`);
     }));
 
-  test(`${kind}: an expired lease is free; the old holder can no longer renew`, () =>
+  test(`${kind}: an expired lease is free; the old holder can no longer renew`, { skip }, () =>
     withKit(async (make, botId) => {
       const [a, b] = [await make(), await make()];
       const ra = await a.tryAcquire(claimFor(botId, 'A'), 300);
@@ -96,7 +99,7 @@ export function contractTests(kind: Kind, watchGoalMs: number): void {
       assert.equal((await a.holder(botId))?.instanceId, 'B', "A's late release does not free B's lease");
     }));
 
-  test(`${kind}: concurrent acquires: exactly one wins`, () =>
+  test(`${kind}: concurrent acquires: exactly one wins`, { skip }, () =>
     withKit(async (make, botId) => {
       const backends = await Promise.all(Array.from({ length: 4 }, () => make()));
       const results = await Promise.all(
@@ -105,7 +108,7 @@ export function contractTests(kind: Kind, watchGoalMs: number): void {
       assert.equal(results.filter((r) => r.acquired).length, 1, JSON.stringify(results));
     }));
 
-  test(`${kind}: watchRelease notices a release (well before the 10 s lease could run out)`, () =>
+  test(`${kind}: watchRelease notices a release (well before the 10 s lease could run out)`, { skip }, () =>
     withKit(async (make, botId) => {
       const [a, b] = [await make(), await make()];
       const r = await a.tryAcquire(claimFor(botId, 'A'), 10_000);

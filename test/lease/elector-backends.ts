@@ -4,13 +4,17 @@ import assert from 'node:assert/strict';
 import { Elector } from '../../src/lease/index.js';
 import type { LeaseBackend } from '../../src/lease/types.js';
 import { spawnProcess, type Spawned } from '../helpers/cli.js';
+import type { Service } from '../helpers/services.js';
 import { backendKit, claimFor, uniqueBotId, waitUntil, type Kind } from './helpers.js';
 
 const CHILD = new URL('./fixtures/lease-child.ts', import.meta.url).pathname;
 const TTL_MS = 1000;
 
-/** Registers the elector tests for `kind`; `handoverLimitMs` is the graceful hand-over budget. */
-export function electorTests(kind: Kind, handoverLimitMs: number): void {
+/**
+ * Registers the elector tests for `kind`; `handoverLimitMs` is the graceful hand-over budget; `skip` is the one-line
+ * reason the server is missing (test/helpers/services.ts), or false.
+ */
+export function electorTests(kind: Kind, handoverLimitMs: number, skip: false | string = false): void {
   const setup = async (): Promise<{
     botId: number;
     make: () => Promise<LeaseBackend>;
@@ -54,7 +58,7 @@ export function electorTests(kind: Kind, handoverLimitMs: number): void {
     };
   };
 
-  test(`${kind} elector: exactly one of two leads; graceful hand-over on the release notice, with a larger fence`, async (t) => {
+  test(`${kind} elector: exactly one of two leads; graceful hand-over on the release notice, with a larger fence`, { skip }, async (t) => {
     const s = await setup();
     try {
       // B's backend reports every release notice it delivers: the hand-over must come from one, not from B's retry.
@@ -105,7 +109,7 @@ export function electorTests(kind: Kind, handoverLimitMs: number): void {
     }
   });
 
-  test(`${kind} elector: leader process killed with -9 → standby leads once the lease ran out`, async (t) => {
+  test(`${kind} elector: leader process killed with -9 → standby leads once the lease ran out`, { skip }, async (t) => {
     const s = await setup();
     try {
       const leader = s.child('K');
@@ -126,7 +130,7 @@ export function electorTests(kind: Kind, handoverLimitMs: number): void {
     }
   });
 
-  test(`${kind} elector: frozen leader (SIGSTOP > TTL): standby takes over; on SIGCONT the old one is not leader, steps down`, async (t) => {
+  test(`${kind} elector: frozen leader (SIGSTOP > TTL): standby takes over; on SIGCONT the old one is not leader, steps down`, { skip }, async (t) => {
     const s = await setup();
     try {
       const frozen = s.child('F');
@@ -164,14 +168,16 @@ export function electorTests(kind: Kind, handoverLimitMs: number): void {
  * (calls hang, like a frozen server or a partition). The leader must stop leading BEFORE the standby (direct
  * connection) can take over, and must recover as a standby once the network is back.
  */
-export function outageTest(kind: 'redis' | 'postgres', url: (proxyPort: number) => string, targetPort: number): void {
-  test(`${kind} elector: backend black-holed for the leader → it stops leading before the standby takes over; recovers after`, async () => {
+export function outageTest(kind: 'redis' | 'postgres', service: Service): void {
+  test(`${kind} elector: backend black-holed for the leader → it stops leading before the standby takes over; recovers after`, { skip: service.skip }, async () => {
     const { startTcpProxy } = await import('./tcp-proxy.js');
     const { createLeaseBackend } = await import('../../src/lease/index.js');
     const kit = await backendKit(kind);
-    const proxy = await startTcpProxy(targetPort);
+    const target = new URL(service.url);
+    const proxy = await startTcpProxy(Number(target.port));
     const botId = uniqueBotId();
-    const viaProxy = createLeaseBackend(url(proxy.port), { ...(kit.table ? { table: kit.table } : {}) });
+    target.port = String(proxy.port);
+    const viaProxy = createLeaseBackend(target.href, { ...(kit.table ? { table: kit.table } : {}) });
     const a = new Elector({ backend: viaProxy, claim: claimFor(botId, 'A'), ttlMs: TTL_MS });
     const b = new Elector({ backend: await kit.make(), claim: claimFor(botId, 'B'), ttlMs: TTL_MS });
     try {

@@ -1,4 +1,5 @@
-// Shared bits of the lease tests: unique bot ids and table names, claims, backends against the real servers.
+// Shared bits of the lease tests: unique bot ids and table names, claims, backends against the real servers (Redis
+// and PostgreSQL from test/helpers/services.ts: shared, private, or a reason to skip).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,7 @@ import pg from 'pg';
 import { createLeaseBackend } from '../../src/lease/index.js';
 import type { LeaseBackend, LeaseClaim } from '../../src/lease/types.js';
 import { uniqueSuffix } from '../helpers/random.js';
-
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { usePostgres, useRedis, type Service } from '../helpers/services.js';
 
 let seq = 0;
 /** A bot id no other test (or run) uses: pid, the time of day and a counter (not random: nothing depends on its value). */
@@ -34,6 +33,13 @@ export async function tempStateDir(): Promise<{ dir: string; cleanup: () => Prom
 
 export type Kind = 'file' | 'redis' | 'postgres';
 
+/** The server behind a kind of lease (the file lease needs none). */
+export function serviceFor(kind: Kind): Promise<Service> {
+  if (kind === 'redis') return useRedis();
+  if (kind === 'postgres') return usePostgres();
+  return Promise.resolve({ url: 'file:', source: 'none', skip: false });
+}
+
 /** A backend factory for one kind, sharing a state dir (file) or table (postgres), and the cleanup of all of it. */
 export async function backendKit(kind: Kind): Promise<{
   url: string;
@@ -44,7 +50,7 @@ export async function backendKit(kind: Kind): Promise<{
 }> {
   const { dir, cleanup: rmDir } = await tempStateDir();
   const table = kind === 'postgres' ? uniqueTable('k') : undefined;
-  const url = kind === 'file' ? 'file:' : kind === 'redis' ? REDIS_URL : PG_URL;
+  const { url } = await serviceFor(kind);
   const made: LeaseBackend[] = [];
   return {
     url,
@@ -67,7 +73,7 @@ export async function backendKit(kind: Kind): Promise<{
 
 export async function redisCleanup(botIds: number[]): Promise<void> {
   if (botIds.length === 0) return;
-  const r = new Redis(REDIS_URL, { lazyConnect: true });
+  const r = new Redis((await useRedis()).url, { lazyConnect: true });
   await r.connect();
   try {
     await r.del(...botIds.flatMap((id) => [`botwarden:lease:${id}`, `botwarden:lease:${id}:fence`]));
@@ -77,7 +83,7 @@ export async function redisCleanup(botIds: number[]): Promise<void> {
 }
 
 export async function dropTable(table: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
+  const c = new pg.Client({ connectionString: (await usePostgres()).url });
   await c.connect();
   try {
     await c.query(`DROP TABLE IF EXISTS ${table}`);

@@ -7,12 +7,14 @@ import { PostgresLeaseBackend } from '../../src/lease/postgres.js';
 import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';
-import { claimFor, dropTable, PG_URL, uniqueBotId, uniqueTable, waitUntil } from './helpers.js';
+import { claimFor, dropTable, serviceFor, uniqueBotId, uniqueTable, waitUntil } from './helpers.js';
 import { uniqueSuffix } from '../helpers/random.js';
 
-contractTests('postgres', 100);
+const postgres = await serviceFor('postgres');
+const PG_URL = postgres.url;
+contractTests('postgres', 100, postgres.skip);
 
-test('postgres: concurrent open() on a fresh table: all succeed, one table', async () => {
+test('postgres: concurrent open() on a fresh table: all succeed, one table', { skip: postgres.skip }, async () => {
   const table = uniqueTable('open');
   const backends = Array.from({ length: 5 }, () => createLeaseBackend(PG_URL, { table }));
   try {
@@ -26,7 +28,7 @@ test('postgres: concurrent open() on a fresh table: all succeed, one table', asy
   }
 });
 
-test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → LEASE_REFUSED; no password shown', async () => {
+test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → LEASE_REFUSED; no password shown', { skip: postgres.skip }, async () => {
   const down = createLeaseBackend('postgres://postgres:s3cretpw@127.0.0.1:1/test', {});
   assert.equal(down.description, 'postgres://postgres@127.0.0.1:1/test');
   const t0 = performance.now();
@@ -44,7 +46,10 @@ test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → L
   await down.close();
   await down.close();
 
-  const refused = createLeaseBackend('postgres://postgres:s3cretpw@127.0.0.1:5432/no_such_db_botwarden', {});
+  const noDb = new URL(PG_URL);
+  noDb.password = 's3cretpw';
+  noDb.pathname = '/no_such_db_botwarden';
+  const refused = createLeaseBackend(noDb.href, {});
   await assert.rejects(refused.open(), (err: unknown) => {
     assert.ok(err instanceof BotwardenError);
     assert.equal(err.code, 'LEASE_REFUSED');
@@ -56,7 +61,7 @@ test('postgres: unreachable → LEASE_UNREACHABLE fast; a missing database → L
   await refused.close();
 });
 
-test('postgres: connections killed by pg_terminate_backend: queries and LISTEN recover', async () => {
+test('postgres: connections killed by pg_terminate_backend: queries and LISTEN recover', { skip: postgres.skip }, async () => {
   const table = uniqueTable('term');
   const app = `bwtest-${uniqueSuffix()}`;
   const botId = uniqueBotId();

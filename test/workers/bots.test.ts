@@ -4,11 +4,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startFleetEmulator, type RunningEmulator, EXAMPLES, type Instance } from '../helpers/fleet.js';
+import { useRedis } from '../helpers/services.js';
 import { eventually } from '../helpers/wait.js';
-import { ChatInjector, describeOrder, dropKeys, orderReport, SHARED_REDIS, startWorker } from './helpers.js';
+import { ChatInjector, describeOrder, dropKeys, orderReport, startWorker } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const shared = await useRedis();
 let emu: RunningEmulator;
 before(async () => {
   emu = await startFleetEmulator();
@@ -24,11 +26,11 @@ const BOTS: Array<[string, string[]]> = [
 ];
 
 for (const [name, command] of BOTS) {
-  test(`${name} as two workers, one killed -9 and started again: 0 lost, per-chat order kept`, async (t) => {
+  test(`${name} as two workers, one killed -9 and started again: 0 lost, per-chat order kept`, { skip: shared.skip }, async (t) => {
     const bot = await emu.createBot(`workers_${name.replace(/\W/g, '').toLowerCase()}_bot`);
     const insts = new Map<string, Instance>();
     const start = async (n: string): Promise<void> => {
-      const inst = await startWorker({ name: n, emu, token: bot.token, redis: SHARED_REDIS, command });
+      const inst = await startWorker({ name: n, emu, token: bot.token, redis: shared.url, command });
       insts.set(n, inst);
       await inst.waitFor(/ready/, 30_000);
     };
@@ -53,7 +55,7 @@ for (const [name, command] of BOTS) {
       assert.equal((await emu.stats(bot.id)).conflicts, 0, 'no 409');
     } finally {
       await Promise.all([...insts.values()].map((i) => i.dispose()));
-      await dropKeys(SHARED_REDIS, bot.id);
+      await dropKeys(shared.url, bot.id);
     }
   });
 }

@@ -3,11 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { redisServerMissing, startPrivateRedis, useRedis } from '../helpers/services.js';
 import { eventually } from '../helpers/wait.js';
-import { ChatInjector, describeOrder, dropKeys, hasRedisServer, metricSum, orderReport, seeded, SHARED_REDIS, startAofRedis, startWorker } from './helpers.js';
+import { ChatInjector, describeOrder, dropKeys, metricSum, orderReport, seeded, startWorker } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const shared = await useRedis();
 let emu: RunningEmulator;
 before(async () => {
   emu = await startFleetEmulator();
@@ -18,12 +20,12 @@ after(async () => {
 
 const ownedBy = async (insts: readonly Instance[]): Promise<number> => (await Promise.all(insts.map((i) => i.probe()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0);
 
-test('a worker frozen longer than the TTL: the others take its partitions, its late acknowledgements are fenced, nothing lost, order kept', async (t) => {
+test('a worker frozen longer than the TTL: the others take its partitions, its late acknowledgements are fenced, nothing lost, order kept', { skip: shared.skip }, async (t) => {
   const rnd = seeded(7);
   const bot = await emu.createBot('workers_freeze_bot');
   const insts: Instance[] = [];
   try {
-    for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: SHARED_REDIS, handlerMs: 20 }));
+    for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: shared.url, handlerMs: 20 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
     const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 500 });
     await sleep(800);
@@ -52,12 +54,12 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
     assert.equal((await emu.stats(bot.id)).conflicts, 0, 'no 409');
   } finally {
     await Promise.all(insts.map((i) => i.dispose()));
-    await dropKeys(SHARED_REDIS, bot.id);
+    await dropKeys(shared.url, bot.id);
   }
 });
 
-test('Redis killed -9 and started again with AOF, down longer than the TTL: nothing lost, order kept', { skip: hasRedisServer() ? false : 'no redis-server binary' }, async (t) => {
-  const redis = await startAofRedis();
+test('Redis killed -9 and started again with AOF, down longer than the TTL: nothing lost, order kept', { skip: redisServerMissing() ?? false }, async (t) => {
+  const redis = await startPrivateRedis({ aof: true });
   const bot = await emu.createBot('workers_aof_bot');
   const insts: Instance[] = [];
   try {

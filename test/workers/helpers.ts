@@ -1,18 +1,12 @@
 // Worker-mode test helpers: N `botwarden run --workers` instances ("hosts"), messages over many chats, and the
 // order / loss / duplicate check of the replies.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
 import { Redis } from 'ioredis';
-import { spawnProcess, type Spawned } from '../helpers/cli.js';
 import { startInstance, type Instance, type RunningEmulator } from '../helpers/fleet.js';
 import { seededRandom } from '../helpers/random.js';
-import { freePort } from '../helpers/services.js';
 
 export const WORKER_ECHO = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'worker-echo.mjs');
-export const SHARED_REDIS = 'redis://127.0.0.1:6379/0';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -108,39 +102,6 @@ export async function orderReport(emu: RunningEmulator, botId: number, texts: re
 
 export function describeOrder(r: OrderReport): string {
   return `injected ${r.injected}, missing ${r.missing.length}${r.missing.length ? ` (${r.missing.slice(0, 8).join(' ')})` : ''}, order violations ${r.orderViolations.length}${r.orderViolations.length ? ` (${r.orderViolations.slice(0, 5).join('; ')})` : ''}, late repeats ${r.lateRepeats.length}, duplicates ${r.duplicates}`;
-}
-
-/** A private `redis-server` with AOF (`appendfsync always`) in a temp dir, on a free port; restartable with its data. */
-export async function startAofRedis(): Promise<{ url: string; stop(opts?: { crash?: boolean }): Promise<void>; start(): Promise<void>; close(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-aof-'));
-  const port = await freePort();
-  let proc: Spawned | undefined;
-  const start = async (): Promise<void> => {
-    proc = spawnProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no'], { detached: true });
-    await proc.waitFor(/Ready to accept connections/i, 10_000);
-  };
-  const stop = async (opts: { crash?: boolean } = {}): Promise<void> => {
-    const cur = proc;
-    proc = undefined;
-    if (!cur) return;
-    if (opts.crash) cur.child.kill('SIGKILL');
-    await cur.stop(3000);
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    stop,
-    close: async () => {
-      await stop({ crash: true });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Whether `redis-server` can be started here. */
-export function hasRedisServer(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
 }
 
 /** Delete a bot's worker keys and lease keys from a Redis (the bot id makes them unique to one test). */
