@@ -33,7 +33,10 @@ export interface DoctorOptions {
   signal?: AbortSignal;
 }
 
-/** The findings, and the exit code: 0 healthy, 1 problem found, 3 bad token, 4 API unreachable, 6 lease unreachable. */
+/**
+ * The findings, and the exit code: 0 healthy, 1 a problem found — whatever it is (a bad token, an unreachable API or
+ * lease backend too: the finding's id and cause say which). Only a usage error (no token at all) exits otherwise (2).
+ */
 export interface DoctorReport {
   findings: Finding[];
   exitCode: number;
@@ -53,10 +56,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
   const signal = opts.signal;
   const callOpts = signal ? { signal } : {};
   const clean = (s: string): string => redactKnown(s, [token]);
-  const finish = (exitCode?: number): DoctorReport => ({
-    findings,
-    exitCode: exitCode ?? (findings.every((f) => f.ok) ? ExitCode.ok : ExitCode.failure),
-  });
+  const finish = (): DoctorReport => ({ findings, exitCode: findings.every((f) => f.ok) ? ExitCode.ok : ExitCode.failure });
 
   // 1. Token format.
   const botId = botIdOf(token);
@@ -67,7 +67,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
       cause: 'the token is not of the form <bot id>:<secret> (digits, a colon, then 35 letters, digits, _ or -)',
       fix: 'copy the token again from @BotFather (/mybots → API Token) and export BOT_TOKEN=<token>, or put it alone in a --token-file',
     });
-    return finish(ExitCode.badToken);
+    return finish();
   }
   findings.push({ id: 'token-format', ok: true, cause: `token format is valid (bot id ${botId})`, botId });
   const api = deps.openApi();
@@ -81,7 +81,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
       cause: `cannot reach the Bot API at ${api.apiRoot}: ${clean(me.reason)}`,
       fix: 'check the network, a proxy or firewall, and --api-root / BOTWARDEN_API_ROOT; then run `botwarden doctor` again',
     });
-    return finish(ExitCode.apiUnreachable);
+    return finish();
   }
   if (me.kind === 'refused') {
     const rejected = me.errorCode === 401 || me.errorCode === 404;
@@ -96,7 +96,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
         : 'wait and run `botwarden doctor` again; if it persists, check --api-root',
       botId,
     });
-    return finish(rejected ? ExitCode.badToken : ExitCode.apiUnreachable);
+    return finish();
   }
   if (me.result.id !== botId) {
     findings.push({
@@ -192,7 +192,7 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<
         cause: `cannot read the lease from ${where}: ${clean(err instanceof Error ? err.message : String(err))}`,
         fix: 'check that the backend runs and the --lease URL is right (host, port, password, database)',
       });
-      return finish(ExitCode.leaseUnreachable);
+      return finish();
     }
   }
 
