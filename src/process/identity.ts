@@ -62,7 +62,9 @@ export function parseProcStatStartTime(stat: string): string | null {
 /**
  * True when `pid` is alive AND is the process that was recorded with `startTime` (when known), i.e. not a newer
  * process that reuses the pid. When the start time cannot be read on this platform, a live pid counts as the same
- * process (the caller's TTL remains the backstop).
+ * process (the caller's TTL remains the backstop). That is the case under Wine: its PowerShell is a stub that prints
+ * nothing, and its wmic has no `where` clause ("Command line not supported") and no CreationDate column ("Invalid
+ * query"), so no Windows tool there can tell a process's start time.
  */
 export async function isSameProcess(pid: number, startTime: string | null | undefined): Promise<boolean> {
   if (!isProcessAlive(pid)) return false;
