@@ -1,4 +1,4 @@
-// Finds and reads `botwarden.config.{json,yaml,yml}` and `.env`; validation is schema.ts's job.
+// Finds and reads `botwarden.config.{json,yaml,yml}`, `.env` and `--env-file`; validation is schema.ts's job.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { parse as ParseDotenv } from 'dotenv';
@@ -56,6 +56,20 @@ export function readDotenv(dir: string): Record<string, string> {
     return parseDotenv(readFileSync(file));
   } catch (err) {
     throw new BotwardenError('DOTENV_UNREADABLE', `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { exit: 'usage', cause: err });
+  }
+}
+
+/** Variables from `--env-file FILE` (dotenv syntax; `up` under launchd or Windows gets its tokens this way). It must exist. */
+export function readEnvFile(file: string): Record<string, string> {
+  try {
+    return parseDotenv(readFileSync(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BotwardenError('ENV_FILE', `--env-file: ${file} cannot be read (${code ?? String(err)})`, {
+      exit: 'usage',
+      hint: code === 'ENOENT' ? 'pass the path of an existing file of NAME=value lines' : 'check its permissions: it must be readable by the user botwarden runs as',
+      cause: err,
+    });
   }
 }
 

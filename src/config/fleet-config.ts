@@ -6,7 +6,7 @@ import path from 'node:path';
 import { BotwardenError, usageError } from '../errors.js';
 import { containsToken } from '../util/redact.js';
 import type { LogLevel } from '../log.js';
-import { readConfigFile, readDotenv } from './file.js';
+import { readConfigFile, readDotenv, readEnvFile } from './file.js';
 import { defaultStateDir } from './paths.js';
 import { buildRunConfig, RUN_DEFAULTS, type RunConfig } from './run-config.js';
 import { validateBotEntry, validateConfigFile, type BotEntry, type ConfigFile } from './schema.js';
@@ -19,6 +19,8 @@ export interface FleetCliOptions {
   healthHost?: string;
   logLevel?: string;
   json?: boolean;
+  /** Variables read before the config: below the real environment, above the `.env` beside the config file. */
+  envFile?: string;
 }
 
 /** One `bots:` entry: its RunConfig, or why it cannot run. */
@@ -62,7 +64,8 @@ export function resolveFleetConfig(cli: FleetCliOptions, ctx: { env?: NodeJS.Pro
     });
   }
   const fileDir = path.dirname(raw.path);
-  const env: NodeJS.ProcessEnv = { ...readDotenv(fileDir), ...(ctx.env ?? process.env) };
+  const envFile = cli.envFile === undefined ? {} : readEnvFile(path.resolve(cwd, cli.envFile));
+  const env: NodeJS.ProcessEnv = { ...readDotenv(fileDir), ...envFile, ...(ctx.env ?? process.env) };
   const stateDir = path.resolve(cwd, cli.stateDir ?? env['BOTWARDEN_STATE_DIR'] ?? (file.stateDir ? path.resolve(fileDir, file.stateDir) : defaultStateDir(env)));
   const healthPortRaw = cli.healthPort ?? file.healthPort ?? RUN_DEFAULTS.healthPort;
   const healthPort = Number(healthPortRaw);

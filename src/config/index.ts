@@ -5,3 +5,4 @@ export { parseDurationMs, parseSizeBytes } from './units.js';
 export { splitCommandLine } from './argv.js';
 export { CONFIG_FILE_NAMES } from './file.js';
 export { resolveFleetConfig, botConfigChanged, type FleetConfig, type FleetBot, type FleetCliOptions } from './fleet-config.js';
+export { readFleetSources, type FleetSources, type TokenSource } from './fleet-sources.js';

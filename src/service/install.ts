@@ -12,17 +12,11 @@ import { shebangNodeFlags } from '../util/shebang.js';
 import { resolveStateDir } from '../config/run-config.js';
 import { renderWindowsTokenFile, renderWindowsWrapper, windowsInstallCommands, windowsUninstallCommands } from './windows.js';
 
-/** Options of `service install`, as the CLI collected them. */
-export interface ServiceInstallInput {
-  /** The bot token (from BOT_TOKEN or --token-file); required. */
-  token: string | undefined;
-  /** The bot command after `--`; required. */
-  command: readonly string[];
-  /** `botwarden run` options to put in the definition (never the token). */
-  runArgs: readonly string[];
+/** The options every `service install` takes, whatever the service runs. */
+export interface ServiceCommonInput {
   /** Default: this OS (`linux` → systemd, `darwin` → launchd, `win32` → windows). */
   platform?: ServicePlatform;
-  /** Default `botwarden-<bot id>`. */
+  /** Default `botwarden-<bot id>` (`--up`: `botwarden-up-<config folder>`). */
   name?: string;
   /** Per-user service. Default false (a system service; needs root to install). */
   userService?: boolean;
@@ -42,6 +36,16 @@ export interface ServiceInstallInput {
   path?: string;
 }
 
+/** Options of `service install` for one bot (`botwarden run`), as the CLI collected them. */
+export interface ServiceInstallInput extends ServiceCommonInput {
+  /** The bot token (from BOT_TOKEN or --token-file); required. */
+  token: string | undefined;
+  /** The bot command after `--`; required. */
+  command: readonly string[];
+  /** `botwarden run` options to put in the definition (never the token). */
+  runArgs: readonly string[];
+}
+
 /** One file install writes. */
 export interface PlannedFile {
   path: string;
@@ -59,9 +63,12 @@ export interface ServicePlan {
   files: PlannedFile[];
   /** Commands to run after the files are in place (botwarden never runs them itself). */
   nextCommands: string[];
+  /** Lines for the user about the plan (`--up`: where each bot's token comes from). */
+  notes: string[];
 }
 
-const NAME = /^[A-Za-z0-9_.@-]{1,100}$/;
+/** A valid service name. */
+export const NAME = /^[A-Za-z0-9_.@-]{1,100}$/;
 
 /** The platform for an OS: linux and the BSDs → systemd, darwin → launchd, win32 → windows. */
 export function defaultPlatform(osPlatform: NodeJS.Platform = process.platform): ServicePlatform {
@@ -70,13 +77,14 @@ export function defaultPlatform(osPlatform: NodeJS.Platform = process.platform):
   return 'systemd';
 }
 
-interface Locations {
+/** Where a service's files go. */
+export interface Locations {
   definitionFile: string;
   secretFile: string;
   logDir: string;
 }
 
-function locations(platform: ServicePlatform, name: string, user: boolean, unitDir?: string, secretDir?: string): Locations {
+export function locations(platform: ServicePlatform, name: string, user: boolean, unitDir?: string, secretDir?: string, subcommand: 'run' | 'up' = 'run'): Locations {
   const home = homedir();
   let defDir: string;
   let secDir: string;
@@ -93,13 +101,13 @@ function locations(platform: ServicePlatform, name: string, user: boolean, unitD
     defDir = user ? join(home, 'Library', 'LaunchAgents') : '/Library/LaunchDaemons';
     secDir = user ? join(home, 'Library', 'Application Support', 'botwarden') : '/Library/Application Support/botwarden';
     defFile = `${launchdLabel(name)}.plist`;
-    secFile = `${name}.token`;
+    secFile = subcommand === 'up' ? `${name}.env` : `${name}.token`;
     logDir = user ? join(home, 'Library', 'Logs', 'botwarden') : '/Library/Logs/botwarden';
   } else {
     defDir = user ? join(home, 'AppData', 'Local', 'botwarden', 'service') : join('C:', 'ProgramData', 'botwarden');
     secDir = defDir;
     defFile = `${name}.cmd`;
-    secFile = `${name}.token`;
+    secFile = subcommand === 'up' ? `${name}.env` : `${name}.token`;
     logDir = defDir;
   }
   if (unitDir !== undefined) defDir = resolve(unitDir);
@@ -110,7 +118,6 @@ function locations(platform: ServicePlatform, name: string, user: boolean, unitD
 
 /** Validate the input once and build the spec and the files to write. Throws usage errors (exit 2). */
 export function planServiceInstall(input: ServiceInstallInput): ServicePlan {
-  const platform = input.platform ?? defaultPlatform();
   if (!input.token) {
     throw new BotwardenError('SERVICE_NO_TOKEN', 'service install: no bot token: it is written into the protected (0600) environment file', {
       exit: 'usage',
@@ -127,64 +134,78 @@ export function planServiceInstall(input: ServiceInstallInput): ServicePlan {
   if (input.command.length === 0 || !input.command[0]) {
     throw usageError('service install', 'the bot command after `--`', '(nothing)', 'e.g. botwarden service install -- python bot.py');
   }
-  const name = input.name ?? `botwarden-${botId}`;
+  const base = planBase(input, `botwarden-${botId}`, 'run');
+  return planFiles({
+    ...base.spec,
+    subcommand: 'run',
+    description: `botwarden: Telegram bot ${botId} (${input.command.join(' ').slice(0, 80)})`,
+    runArgs: base.spec.platform === 'windows' ? pinStateDir(input.runArgs) : [...input.runArgs],
+    command: [...input.command],
+    secret: { token: input.token },
+  }, base.logDir);
+}
+
+/** The parts of a spec every service shares, validated: name, platform, files' places, node and script, account. */
+export function planBase(input: ServiceCommonInput, defaultName: string, subcommand: 'run' | 'up'): { spec: Omit<ServiceSpec, 'subcommand' | 'description' | 'runArgs' | 'command' | 'secret'>; logDir: string } {
+  const platform = input.platform ?? defaultPlatform();
+  const name = input.name ?? defaultName;
   if (!NAME.test(name)) throw usageError('--name', 'letters, digits and ._@- (at most 100)', name);
   const stopTimeoutMs = input.stopTimeoutMs ?? 10_000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw usageError('--stop-timeout', 'a number of milliseconds ≥ 0', stopTimeoutMs);
   const userService = input.userService ?? false;
-  const loc = locations(platform, name, userService, input.unitDir, input.secretDir);
+  const loc = locations(platform, name, userService, input.unitDir, input.secretDir, subcommand);
   const { bin, nodeArgs } = resolveBin(input.botwardenBin);
-  const workingDir = resolve(input.workingDir ?? process.cwd());
   const installer = safeUserName();
   const runAsUser = userService || platform !== 'systemd' ? undefined : (input.runAsUser ?? (installer && installer !== 'root' ? installer : undefined));
-
-  const spec: ServiceSpec = {
-    platform,
-    name,
-    description: `botwarden: Telegram bot ${botId} (${input.command.join(' ').slice(0, 80)})`,
-    nodePath: process.execPath,
-    nodeArgs,
-    botwardenBin: bin,
-    runArgs: platform === 'windows' ? pinStateDir(input.runArgs) : [...input.runArgs],
-    command: [...input.command],
-    workingDir,
-    secretFile: loc.secretFile,
-    token: input.token,
-    extraEnv: input.path ? { PATH: input.path } : {},
-    stopTimeoutMs,
-    userService,
-    ...(runAsUser ? { runAsUser } : {}),
-    definitionFile: loc.definitionFile,
+  return {
+    spec: {
+      platform,
+      name,
+      nodePath: process.execPath,
+      nodeArgs,
+      botwardenBin: bin,
+      workingDir: resolve(input.workingDir ?? process.cwd()),
+      secretFile: loc.secretFile,
+      extraEnv: input.path ? { PATH: input.path } : {},
+      stopTimeoutMs,
+      userService,
+      ...(runAsUser ? { runAsUser } : {}),
+      definitionFile: loc.definitionFile,
+    },
+    logDir: loc.logDir,
   };
+}
 
+/** The files of a spec (the 0600 secret file first, then the definition) and the commands to run next. */
+export function planFiles(spec: ServiceSpec, logDir: string, notes: string[] = []): ServicePlan {
   const files: PlannedFile[] = [];
   let nextCommands: string[];
-  if (platform === 'systemd') {
-    files.push({ path: loc.secretFile, content: renderEnvFile(spec, false), shown: renderEnvFile(spec, true), mode: 0o600 });
+  if (spec.platform === 'systemd') {
+    files.push({ path: spec.secretFile, content: renderEnvFile(spec, false), shown: renderEnvFile(spec, true), mode: 0o600 });
     const unit = renderSystemdUnit(spec);
-    files.push({ path: loc.definitionFile, content: unit, shown: unit, mode: 0o644 });
+    files.push({ path: spec.definitionFile, content: unit, shown: unit, mode: 0o644 });
     nextCommands = systemdInstallCommands(spec);
-  } else if (platform === 'launchd') {
-    files.push({ path: loc.secretFile, content: renderTokenFile(spec, false), shown: renderTokenFile(spec, true), mode: 0o600 });
-    const plist = renderLaunchdPlist(spec, loc.logDir);
-    files.push({ path: loc.definitionFile, content: plist, shown: plist, mode: 0o644 });
-    nextCommands = [`mkdir -p "${loc.logDir}"`, ...launchdInstallCommands(spec)];
+  } else if (spec.platform === 'launchd') {
+    files.push({ path: spec.secretFile, content: renderTokenFile(spec, false), shown: renderTokenFile(spec, true), mode: 0o600 });
+    const plist = renderLaunchdPlist(spec, logDir);
+    files.push({ path: spec.definitionFile, content: plist, shown: plist, mode: 0o644 });
+    nextCommands = [`mkdir -p "${logDir}"`, ...launchdInstallCommands(spec)];
   } else {
-    files.push({ path: loc.secretFile, content: renderWindowsTokenFile(spec, false), shown: renderWindowsTokenFile(spec, true), mode: 0o600 });
+    files.push({ path: spec.secretFile, content: renderWindowsTokenFile(spec, false), shown: renderWindowsTokenFile(spec, true), mode: 0o600 });
     const wrapper = renderWindowsWrapper(spec);
-    files.push({ path: loc.definitionFile, content: wrapper, shown: wrapper, mode: 0o644 });
+    files.push({ path: spec.definitionFile, content: wrapper, shown: wrapper, mode: 0o644 });
     nextCommands = windowsInstallCommands(spec);
   }
-  return { spec, files, nextCommands };
+  return { spec, files, nextCommands, notes };
 }
 
 /**
  * Windows: the task runs as SYSTEM, whose default state dir (SYSTEM's %LOCALAPPDATA%) is not the one a user's
  * `botwarden stop` / `status` looks in. Unless `--state-dir` was given, the task gets the installing user's.
  */
-function pinStateDir(runArgs: readonly string[]): string[] {
+export function pinStateDir(runArgs: readonly string[], config?: string): string[] {
   if (runArgs.some((a) => a === '--state-dir' || a.startsWith('--state-dir='))) return [...runArgs];
-  return ['--state-dir', resolveStateDir(undefined), ...runArgs];
+  return ['--state-dir', resolveStateDir(undefined, config === undefined ? {} : { config }), ...runArgs];
 }
 
 /** Write the planned files: the secret file 0600 (its folder 0700 when created), written atomically. */

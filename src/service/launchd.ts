@@ -1,6 +1,6 @@
-// A launchd plist (macOS) that runs `botwarden run --token-file <0600 file> … -- <command>`.
-import { redactTokenValue } from '../util/redact.js';
-import { WRITTEN_BY_MARKER, managerStopTimeoutSec, secretFileLine, serviceArgv, type ServiceSpec } from './spec.js';
+// A launchd plist (macOS) that runs `botwarden run --token-file <0600 file> … -- <command>` or
+// `botwarden up --env-file <0600 file> --config …`.
+import { WRITTEN_BY_MARKER, argvWithSecretFile, managerStopTimeoutSec, renderSecretFile, secretFileLine, type ServiceSpec } from './spec.js';
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -13,18 +13,15 @@ export function launchdLabel(name: string): string {
 
 /**
  * launchd has no environment file, and a plist is world-readable by convention; so the token goes into a
- * separate 0600 file passed as `--token-file` (inserted right after `run`), never into the plist.
+ * separate 0600 file passed as `--token-file` (`up`: `--env-file`), right after the subcommand, never into the plist.
  */
 export function launchdArgv(spec: ServiceSpec): string[] {
-  const argv = serviceArgv(spec);
-  const at = argv.indexOf('run');
-  argv.splice(at + 1, 0, '--token-file', spec.secretFile);
-  return argv;
+  return argvWithSecretFile(spec);
 }
 
-/** The token file body: the token alone (or its redacted form for `--dry-run`). */
+/** The secret file body: the token alone, or `up`'s `NAME=value` lines (redacted for `--dry-run`). */
 export function renderTokenFile(spec: ServiceSpec, redacted: boolean): string {
-  return (redacted ? redactTokenValue(spec.token) : spec.token) + '\n';
+  return renderSecretFile(spec, redacted, '\n');
 }
 
 /** The plist body. */

@@ -1,6 +1,7 @@
-// A systemd unit that runs `botwarden run … -- <command>`, with the token in a 0600 EnvironmentFile.
+// A systemd unit that runs `botwarden run … -- <command>` or `botwarden up --config …`, with the tokens in a 0600
+// EnvironmentFile.
 import { redactTokenValue } from '../util/redact.js';
-import { WRITTEN_BY_MARKER, managerStopTimeoutSec, secretFileLine, serviceArgv, type ServiceSpec } from './spec.js';
+import { WRITTEN_BY_MARKER, managerStopTimeoutSec, secretFileLine, secretVariables, serviceArgv, type ServiceSpec } from './spec.js';
 
 /** Arguments systemd takes as they are: no quotes, no specifiers (`%`), no variables (`$`), no escapes. */
 const SAFE_ARG = /^[A-Za-z0-9_@+=:,./-]+$/;
@@ -34,12 +35,10 @@ function envFileValue(v: string): string {
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\n/g, '\\n')}"`;
 }
 
-/** The EnvironmentFile body: `BOT_TOKEN=…` and the extra variables. `redacted` shows `<id>:<redacted>` instead. */
+/** The EnvironmentFile body: `BOT_TOKEN=…` (`run`) or each tokenEnv variable (`up`), then the extra variables. `redacted` shows `<id>:<redacted>` instead. */
 export function renderEnvFile(spec: ServiceSpec, redacted: boolean): string {
-  const lines = [
-    `# ${WRITTEN_BY_MARKER} for ${spec.name}. Keep this file mode 0600: it holds the bot token.`,
-    `BOT_TOKEN=${redacted ? redactTokenValue(spec.token) : envFileValue(spec.token)}`,
-  ];
+  const lines = [`# ${WRITTEN_BY_MARKER} for ${spec.name}. Keep this file mode 0600: it holds the bot token${spec.subcommand === 'up' ? 's' : ''}.`];
+  for (const [k, v] of secretVariables(spec)) lines.push(`${k}=${redacted ? redactTokenValue(v) : envFileValue(v)}`);
   for (const [k, v] of Object.entries(spec.extraEnv)) lines.push(`${k}=${envFileValue(v)}`);
   return lines.join('\n') + '\n';
 }
@@ -49,7 +48,7 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
   const execStart = serviceArgv(spec).map(systemdQuoteArg).join(' ');
   const lines = [
     `# ${WRITTEN_BY_MARKER}; remove with \`botwarden service uninstall --name ${spec.name}${spec.userService ? ' --user' : ''}\`.`,
-    '# The token is in this file (mode 0600), never in the unit:',
+    `# The token${spec.subcommand === 'up' ? 's are' : ' is'} in this file (mode 0600), never in the unit:`,
     `# ${secretFileLine(spec)}`,
     '[Unit]',
     `Description=${spec.description.replace(/[\r\n]+/g, ' ').replace(/%/g, '%%')}`,

@@ -5,8 +5,7 @@
 // service host (WinSW, node-windows, NSSM). Without one, Task Scheduler runs the wrapper at boot as SYSTEM
 // (or the user), and the wrapper restarts botwarden if it fails (exit codes 2 and 3 mean a config or token
 // problem and end the loop). Stop it gracefully with `botwarden stop`; `schtasks /End` kills it outright.
-import { redactTokenValue } from '../util/redact.js';
-import { WRITTEN_BY_MARKER, secretFileLine, type ServiceSpec } from './spec.js';
+import { WRITTEN_BY_MARKER, renderSecretFile, secretFileLine, type ServiceSpec } from './spec.js';
 import { launchdArgv } from './launchd.js';
 
 /** Quote one argument for a .cmd file: always in double quotes, `%` doubled, inner `"` doubled. */
@@ -14,9 +13,9 @@ export function cmdQuoteArg(arg: string): string {
   return `"${arg.replace(/%/g, '%%').replace(/"/g, '""')}"`;
 }
 
-/** The wrapper script: runs botwarden with `--token-file`, restarts it after 5 s unless it exited 0, 2 or 3. */
+/** The wrapper script: runs botwarden with `--token-file` (`up`: `--env-file`), restarts it after 5 s unless it exited 0, 2 or 3. */
 export function renderWindowsWrapper(spec: ServiceSpec): string {
-  // Same argv as launchd: the token is read from a protected file, never put on the command line.
+  // Same argv as launchd: the tokens are read from a protected file, never put on the command line.
   const argv = launchdArgv(spec).map(cmdQuoteArg).join(' ');
   const env = Object.entries(spec.extraEnv).map(([k, v]) => `set "${k}=${v.replace(/%/g, '%%')}"`);
   return [
@@ -38,9 +37,9 @@ export function renderWindowsWrapper(spec: ServiceSpec): string {
   ].join('\r\n');
 }
 
-/** The token file body for Windows (same as launchd: the token alone, or redacted). */
+/** The secret file body for Windows (as launchd's: the token alone or `up`'s `NAME=value` lines; redacted or not). */
 export function renderWindowsTokenFile(spec: ServiceSpec, redacted: boolean): string {
-  return (redacted ? redactTokenValue(spec.token) : spec.token) + '\r\n';
+  return renderSecretFile(spec, redacted, '\r\n');
 }
 
 /** The commands the user runs after install (from an elevated prompt for a boot-time task). */
@@ -50,7 +49,7 @@ export function windowsInstallCommands(spec: ServiceSpec): string[] {
     `icacls "${spec.secretFile}" /inheritance:r /grant:r "%USERNAME%:F" "SYSTEM:F"`,
     `schtasks /Create /TN "${spec.name}" /TR "\\"${spec.definitionFile}\\"" ${runAs} /F`,
     `schtasks /Run /TN "${spec.name}"`,
-    `botwarden status --state-dir "${stateDirOf(spec)}"`,
+    `botwarden ${spec.subcommand === 'up' ? 'ls' : 'status'} --state-dir "${stateDirOf(spec)}"`,
   ];
 }
 

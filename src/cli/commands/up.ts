@@ -1,4 +1,4 @@
-// `botwarden up [--config FILE] [--state-dir DIR] [--health-port N]`: every bot of the config file in one process
+// `botwarden up [--config FILE] [--state-dir DIR] [--health-port N] [--env-file FILE]`: every bot of the config file in one process
 // (docs/contract.md §6.1, ★), and `botwarden reload`, which makes a running `up` re-read that file.
 import { Command } from '../commander.js';
 import { resolveFleetConfig, resolveStateDir, type FleetCliOptions } from '../../config/index.js';
@@ -17,6 +17,7 @@ export function registerUpCommand(program: Command): void {
     .option('--health-host <host>', 'address the health server binds to (default 127.0.0.1)')
     .option('--log-level <level>', "botwarden's own log level: debug, info, warn, error (default info)")
     .option('--json', "botwarden's own log lines as JSON")
+    .option('--env-file <path>', 'read variables (the bots\' tokenEnv) from this file of NAME=value lines; the real environment wins over it, it wins over the .env beside the config')
     .action((opts: FleetCliOptions) => upAction(opts));
 
   program
