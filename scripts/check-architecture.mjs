@@ -1,6 +1,8 @@
 // Keeps ARCHITECTURE.md true: every file under src/, scripts/ and .ci/ has exactly one map line there (a list item
 // starting with its full path in backticks), every path it names exists, and each src/ file's line sits in the
-// section of its layer (the table: scripts/layers.mjs); and no line tells history ("until X lands").
+// section of its layer (the table: scripts/layers.mjs); and no line tells history ("until X lands"). And `test/`
+// mirrors `src/`: each folder in it is a `src/` folder or one of the named cross-cutting ones, each file at its top is
+// named for a file at the top of `src/`, and the page's test section describes every test folder.
 // Run by `npm run lint`; exits 1 with one line per problem.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -77,6 +79,65 @@ export function checkArchitecture({ markdown, files, dirs }) {
   return problems;
 }
 
+/** The folders of `test/` that test no one `src/` folder, each for its own reason (described in the test section). */
+export const CROSS_CUTTING_TEST_FOLDERS = ['helpers', 'fixtures', 'python', 'windows', 'chaos', 'browser', 'bench', 'lint'];
+
+/** The page's `### test/` section (up to the next heading). */
+function testSection(markdown) {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => /^#{2,3}\s+`?test\/`?\s*$/.test(l));
+  if (start < 0) return undefined;
+  const end = lines.findIndex((l, i) => i > start && /^#{1,3}\s/.test(l));
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
+
+/**
+ * Compare `test/` with `src/` and with the page's test section. Pure: the caller lists the folders.
+ * @param {{ markdown: string, test: { dirs: string[], files: string[] }, src: { dirs: string[], files: string[] } }} input
+ *   the names of the folders and files directly inside `test/` and `src/`
+ * @returns {string[]} the problems, one sentence each
+ */
+export function checkTestTree({ markdown, test, src }) {
+  const problems = [];
+  const srcDirs = new Set(src.dirs);
+  for (const dir of [...test.dirs].sort()) {
+    if (!srcDirs.has(dir) && !CROSS_CUTTING_TEST_FOLDERS.includes(dir)) {
+      problems.push(
+        `test/${dir}/ mirrors no src/ folder and is not a cross-cutting one (${CROSS_CUTTING_TEST_FOLDERS.join(', ')}): move its files to test/<folder>/ of the src/ folder they test, or add it to CROSS_CUTTING_TEST_FOLDERS in scripts/check-architecture.mjs with its line in ARCHITECTURE.md`,
+      );
+    }
+  }
+  for (const file of [...test.files].sort()) {
+    const m = /^(.+)\.test\.ts$/.exec(file);
+    if (m && !src.files.includes(`${m[1]}.ts`)) {
+      problems.push(`test/${file} tests no file at the top of src/ (src/${m[1]}.ts does not exist): move it to test/<folder>/ of what it tests`);
+    } else if (!m) {
+      problems.push(`test/${file} sits at the top of test/: helpers go to test/helpers/, tests to test/<folder>/ of what they test`);
+    }
+  }
+  const section = testSection(markdown);
+  if (section === undefined) {
+    problems.push('ARCHITECTURE.md has no "### test/" section describing the test folders');
+    return problems;
+  }
+  for (const dir of [...test.dirs].sort()) {
+    if (!section.includes(`\`test/${dir}/\``)) problems.push(`test/${dir}/ is not described in ARCHITECTURE.md's test section: name it there (\`test/${dir}/\`) with what it tests`);
+  }
+  const testDirs = new Set(test.dirs);
+  for (const [, dir] of section.matchAll(/`test\/([A-Za-z0-9_.-]+)\/`/g)) {
+    if (!testDirs.has(dir)) problems.push(`ARCHITECTURE.md's test section names \`test/${dir}/\`, which does not exist — remove it, or fix the name`);
+  }
+  return problems;
+}
+
+/** The folders and files directly inside `root/rel`. */
+export function listTop(root, rel) {
+  const dirs = [];
+  const files = [];
+  for (const name of readdirSync(join(root, rel))) (statSync(join(root, rel, name)).isDirectory() ? dirs : files).push(name);
+  return { dirs, files };
+}
+
 /** Every file and folder under the mapped roots of `root`, relative, with `/` separators. */
 export function walkMapped(root) {
   const files = [];
@@ -103,11 +164,14 @@ if (process.argv[1] && relative(process.argv[1], fileURLToPath(import.meta.url))
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const markdown = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
   const { files, dirs } = walkMapped(root);
-  const problems = checkArchitecture({ markdown, files, dirs });
+  const problems = [
+    ...checkArchitecture({ markdown, files, dirs }),
+    ...checkTestTree({ markdown, test: listTop(root, 'test'), src: listTop(root, 'src') }),
+  ];
   if (problems.length > 0) {
     console.error(`ARCHITECTURE.md does not match the tree (${problems.length} problem${problems.length === 1 ? '' : 's'}):`);
     for (const p of problems) console.error(`  ${p}`);
     process.exit(1);
   }
-  console.log(`ARCHITECTURE.md: one map line for each of the ${files.length} files under ${MAPPED_ROOTS.join('/, ')}/, each src/ file in its layer.`);
+  console.log(`ARCHITECTURE.md: one map line for each of the ${files.length} files under ${MAPPED_ROOTS.join('/, ')}/, each src/ file in its layer; test/ mirrors src/.`);
 }

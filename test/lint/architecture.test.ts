@@ -1,5 +1,5 @@
 // The map check (scripts/check-architecture.mjs): ARCHITECTURE.md has one line per file under src/, scripts/ and
-// .ci/, each src/ file in its layer's section, and names no file that does not exist.
+// .ci/, each src/ file in its layer's section, and names no file that does not exist; test/ mirrors src/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,11 +8,17 @@ import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
+interface Top {
+  dirs: string[];
+  files: string[];
+}
 interface CheckModule {
   checkArchitecture(input: { markdown: string; files: string[]; dirs: string[] }): string[];
   walkMapped(root: string): { files: string[]; dirs: string[] };
+  checkTestTree(input: { markdown: string; test: Top; src: Top }): string[];
+  listTop(root: string, rel: string): Top;
 }
-const { checkArchitecture, walkMapped } = (await import(pathToFileURL(join(root, 'scripts', 'check-architecture.mjs')).href)) as CheckModule;
+const { checkArchitecture, checkTestTree, listTop, walkMapped } = (await import(pathToFileURL(join(root, 'scripts', 'check-architecture.mjs')).href)) as CheckModule;
 
 const HEADINGS = [
   '## Layer 1 — Foundations',
@@ -82,4 +88,29 @@ test('a file in a folder of no layer is reported', () => {
 test("the repository's own ARCHITECTURE.md matches its tree", () => {
   const markdown = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
   assert.deepEqual(checkArchitecture({ markdown, ...walkMapped(root) }), []);
+});
+
+const SRC: Top = { dirs: ['gateway', 'lease'], files: ['server.ts', 'errors.ts'] };
+const TEST_SECTION = ['### test/', '- `test/gateway/` — x', '- `test/lease/` — x', '- `test/helpers/` — x', '### bench/', '- `test/elsewhere/` — not the test section'].join('\n');
+
+test('test/: folders that mirror src/ or are cross-cutting, described in the test section, pass', () => {
+  const test = { dirs: ['gateway', 'lease', 'helpers'], files: ['server.test.ts'] };
+  assert.deepEqual(checkTestTree({ markdown: TEST_SECTION, test, src: SRC }), []);
+});
+
+test('test/: a folder that mirrors nothing, a stray top file, an undescribed folder and a stale name are each reported', () => {
+  const test = { dirs: ['gateway', 'helpers', 'run', 'python'], files: ['server.test.ts', 'misc.test.ts', 'util.ts'] };
+  const problems = checkTestTree({ markdown: TEST_SECTION, test, src: SRC }).join('\n');
+  assert.match(problems, /test\/run\/ mirrors no src\/ folder and is not a cross-cutting one/);
+  assert.doesNotMatch(problems, /test\/python\/ mirrors no src/, 'python is a named cross-cutting folder');
+  assert.match(problems, /test\/misc\.test\.ts tests no file at the top of src\//);
+  assert.match(problems, /test\/util\.ts sits at the top of test\//);
+  assert.match(problems, /test\/python\/ is not described in ARCHITECTURE\.md's test section/);
+  assert.match(problems, /names `test\/lease\/`, which does not exist/);
+  assert.doesNotMatch(problems, /elsewhere/, 'only the test section counts');
+});
+
+test("the repository's test/ mirrors its src/ and ARCHITECTURE.md describes every test folder", () => {
+  const markdown = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
+  assert.deepEqual(checkTestTree({ markdown, test: listTop(root, 'test'), src: listTop(root, 'src') }), []);
 });

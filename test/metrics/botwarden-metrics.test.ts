@@ -1,9 +1,7 @@
-// Metrics on a private registry (names, bounded method labels, no token) and the one listen helper (loopback, close).
+// botwarden's metrics on a private registry: every documented name, bounded method labels, never the token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
 import { createMetrics } from '../../src/metrics/botwarden-metrics.js';
-import { closeServer, listenLoopback } from '../../src/server.js';
 import { canonicalMethod, methodLabel } from '../../src/telegram/methods.js';
 
 test('createMetrics: every documented metric on a private registry', async () => {
@@ -55,38 +53,4 @@ test('method labels are bounded: canonical names, any case, unknown → other; n
   const text = await m.registry.metrics();
   assert.match(text, /botwarden_api_requests_total\{method="other",code="error"\} 2/);
   assert.ok(!text.includes('AAHdq'));
-});
-
-test('listenLoopback binds 127.0.0.1 by default and reports the URL; closeServer ends open connections, safe twice', async () => {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write('partial'); // never ended: a busy connection
-  });
-  const addr = await listenLoopback(server, { port: 0 });
-  assert.equal(addr.host, '127.0.0.1');
-  assert.ok(addr.port > 0);
-  assert.equal(addr.url, `http://127.0.0.1:${addr.port}`);
-  const got = new Promise<string>((resolve) => {
-    const req = request(addr.url, (res) => {
-      res.once('data', () => resolve('data'));
-      res.on('error', () => undefined);
-    });
-    req.on('error', () => undefined);
-    req.end();
-  });
-  assert.equal(await got, 'data');
-  const t0 = Date.now();
-  await Promise.all([closeServer(server), closeServer(server)]);
-  await closeServer(server);
-  assert.ok(Date.now() - t0 < 1000);
-  assert.equal(server.listening, false);
-});
-
-test('listenLoopback rejects when the port is taken', async () => {
-  const a = createServer();
-  const addr = await listenLoopback(a, { port: 0 });
-  const b = createServer();
-  await assert.rejects(listenLoopback(b, { port: addr.port }), /EADDRINUSE/);
-  await closeServer(a);
-  await closeServer(b);
 });
