@@ -18,6 +18,7 @@ import type { StandbyMode } from '../config/index.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleepUnlessAborted } from '../util/sleep.js';
 import { reportDrain, waitQuiet } from './drain.js';
+import { BotEngine, wireSupervisor } from './bot-engine.js';
 
 /** What Leadership needs; `makeSupervisor` gives a fresh supervisor for each term as leader. */
 export interface LeadershipDeps {
@@ -41,18 +42,13 @@ export interface LeadershipDeps {
 }
 
 /** Follows the elector and keeps the bot process and the gateway in step with the role. */
-export class Leadership {
-  private role: Role = 'starting';
-  private supervisor: Supervisor | undefined;
+export class Leadership extends BotEngine {
   private queue: Promise<void> = Promise.resolve();
-  private restartsBefore = 0;
-  private readonly firstRole: Promise<Role>;
-  private resolveFirstRole!: (r: Role) => void;
   private unsubscribe: (() => void) | undefined;
   private readonly drainAbort = new AbortController();
 
   constructor(private readonly deps: LeadershipDeps) {
-    this.firstRole = new Promise((r) => (this.resolveFirstRole = r));
+    super();
   }
 
   /** Start campaigning; resolves with the first role decided (leader or standby). */
@@ -68,20 +64,6 @@ export class Leadership {
     });
     elector.start();
     return this.firstRole;
-  }
-
-  currentRole(): Role {
-    return this.role;
-  }
-
-  /** The bot process supervisor of the current term (undefined while standby). */
-  currentSupervisor(): Supervisor | undefined {
-    return this.supervisor;
-  }
-
-  /** Restarts over all terms. */
-  totalRestarts(): number {
-    return this.restartsBefore + (this.supervisor?.snapshot().restarts ?? 0);
   }
 
   /** A forced stop: end a drain under way at once. */
@@ -183,13 +165,8 @@ export class Leadership {
 
   /** Start a supervisor for the bot (leader, or a hot standby). */
   private async startBot(): Promise<void> {
-    const sup = this.deps.makeSupervisor();
+    const sup = wireSupervisor(this.deps.makeSupervisor(), this.deps);
     this.supervisor = sup;
-    sup.on('spawn', () => this.deps.onChange());
-    sup.on('exit', () => this.deps.onChange());
-    sup.on('crash-loop', (message: string) => this.deps.onFatal(new CrashLoopSignal(message)));
-    sup.on('fallback', (message: string) => this.deps.logger.warn(`the bot keeps crashing (${message}); running the --fallback command instead`));
-    sup.on('stopped', (reason: string) => this.deps.onBotEnded(reason, sup.snapshot().lastExit?.code ?? null));
     this.deps.onChange();
     await sup.start();
     this.deps.onChange();
@@ -238,10 +215,4 @@ export class Leadership {
   }
 }
 
-/** The bot crashed too often: botwarden stops (exit 5) and releases the lease for a healthier host. */
-export class CrashLoopSignal extends Error {
-  constructor(readonly detail: string) {
-    super(detail);
-    this.name = 'CrashLoopSignal';
-  }
-}
+

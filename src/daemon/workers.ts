@@ -6,7 +6,7 @@ import type { Elector } from '../lease/elector.js';
 import type { Supervisor } from '../process/supervisor.js';
 import type { Role } from '../health/status.js';
 import type { WorkerNode } from '../workers/node.js';
-import { CrashLoopSignal } from './leadership.js';
+import { BotEngine, wireSupervisor } from './bot-engine.js';
 
 /** What WorkerLeadership needs. */
 export interface WorkerLeadershipDeps {
@@ -23,15 +23,11 @@ export interface WorkerLeadershipDeps {
 }
 
 /** Bot always running; poller running while this instance holds the lease. */
-export class WorkerLeadership {
-  private role: Role = 'starting';
-  private supervisor: Supervisor | undefined;
-  private readonly firstRole: Promise<Role>;
-  private resolveFirstRole!: (r: Role) => void;
+export class WorkerLeadership extends BotEngine {
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: WorkerLeadershipDeps) {
-    this.firstRole = new Promise((r) => (this.resolveFirstRole = r));
+    super();
   }
 
   /** Start the bot and campaign for the poller's lease; resolves with the first role (leader = poller). */
@@ -54,27 +50,10 @@ export class WorkerLeadership {
     });
     elector.setGuard({ onLosing: () => node.poller.stop() });
     await this.deps.beforeStart?.();
-    const sup = (this.supervisor = this.deps.makeSupervisor());
-    sup.on('spawn', () => this.deps.onChange());
-    sup.on('exit', () => this.deps.onChange());
-    sup.on('crash-loop', (message: string) => this.deps.onFatal(new CrashLoopSignal(message)));
-    sup.on('fallback', (message: string) => logger.warn(`the bot keeps crashing (${message}); running the --fallback command instead`));
-    sup.on('stopped', (reason: string) => this.deps.onBotEnded(reason, sup.snapshot().lastExit?.code ?? null));
+    const sup = (this.supervisor = wireSupervisor(this.deps.makeSupervisor(), this.deps));
     await sup.start();
     elector.start();
     return this.firstRole;
-  }
-
-  currentRole(): Role {
-    return this.role;
-  }
-
-  currentSupervisor(): Supervisor | undefined {
-    return this.supervisor;
-  }
-
-  totalRestarts(): number {
-    return this.supervisor?.snapshot().restarts ?? 0;
   }
 
   /**

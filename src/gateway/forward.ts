@@ -119,6 +119,7 @@ export function forwardRequest(
   metricMethod: string,
   body?: Buffer,
 ): Promise<void> {
+  const call: ForwardCall = { up, logger, req, res, upstreamPath, metricMethod };
   return new Promise<void>((resolve) => {
     const method = req.method ?? 'GET';
     const headers = ['Host', up.pool.host];
@@ -126,42 +127,42 @@ export function forwardRequest(
       // A body in an encoding readBody does not decode came as it was sent: it keeps its content-encoding header.
       const decoded = bodyEncoding(req.headers['content-encoding']) !== 'unsupported';
       appendEndToEndRaw(req.rawHeaders, headers, decoded ? SET_BY_US_DECODED : SET_BY_US).push('Content-Length', String(body.length));
-      return exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, body, resolve);
+      return exchange(call, method, headers, body, resolve);
     }
     appendEndToEndRaw(req.rawHeaders, headers, SET_BY_US);
     const declared = declaredBody(req.rawHeaders);
     const length = declared.length !== undefined && /^\d+$/.test(declared.length) ? Number(declared.length) : undefined;
     if (length === 0 || (length === undefined && !declared.chunked)) {
       if (!BODYLESS.has(method) || length === 0) headers.push('Content-Length', '0');
-      return exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, undefined, resolve);
+      return exchange(call, method, headers, undefined, resolve);
     }
     if (length !== undefined && length <= SMALL_BODY_BYTES) {
       return readSmall(req, (read) => {
         if (read === undefined) return resolve(); // the bot went away while sending
         headers.push('Content-Length', String(read.length));
-        exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, read, resolve);
+        exchange(call, method, headers, read, resolve);
       });
     }
     // A large or chunked upload: streamed as it arrives.
     if (length !== undefined) headers.push('Content-Length', String(length));
     else headers.push('Transfer-Encoding', 'chunked');
-    exchange(up, logger, req, res, upstreamPath, metricMethod, method, headers, req, resolve);
+    exchange(call, method, headers, req, resolve);
   });
 }
 
+/** One forwarded call: where it goes and whom it answers. */
+interface ForwardCall {
+  up: Upstream;
+  logger: Logger;
+  req: IncomingMessage;
+  res: ServerResponse;
+  upstreamPath: string;
+  metricMethod: string;
+}
+
 /** One upstream request with its body (a Buffer, the bot's request stream, or none), its answer relayed to `res`. */
-function exchange(
-  up: Upstream,
-  logger: Logger,
-  req: IncomingMessage,
-  res: ServerResponse,
-  upstreamPath: string,
-  metricMethod: string,
-  method: string,
-  headers: string[],
-  reqBody: Buffer | IncomingMessage | undefined,
-  resolve: () => void,
-): void {
+function exchange(call: ForwardCall, method: string, headers: string[], reqBody: Buffer | IncomingMessage | undefined, resolve: () => void): void {
+  const { up, logger, req, res, upstreamPath, metricMethod } = call;
   const started = monotonicMs();
   let status: number | undefined;
   let botGone = false;
