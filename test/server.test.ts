@@ -22,10 +22,9 @@ test('listenLoopback binds 127.0.0.1 by default and reports the URL; closeServer
     req.end();
   });
   assert.equal(await got, 'data');
-  const t0 = Date.now();
+  // The open response never ends by itself: the calls return only because closeServer ends it (a hang fails the test).
   await Promise.all([closeServer(server), closeServer(server)]);
   await closeServer(server);
-  assert.ok(Date.now() - t0 < 1000);
   assert.equal(server.listening, false);
 });
 

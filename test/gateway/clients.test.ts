@@ -89,10 +89,10 @@ test('Telegraf: echo through the gateway; a 409 from a direct poller is absorbed
   const p = spawnBot('telegraf', w, t);
   await p.waitFor(/started/);
   await echoRoundTrip(w, 'from telegraf');
-  await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 5000, 'a poll');
+  await until(() => w.gw.snapshot().lastGetUpdatesAt !== null, 10_000, 'a poll');
   await until(async () => (await w.client.stats(w.bot.id)).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
   await w.client.api(w.bot.token, 'getUpdates', { timeout: 1 });
-  await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 5000, 'the 409 to be absorbed');
+  await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 10_000, 'the 409 to be absorbed');
   await echoRoundTrip(w, 'after the conflict');
   assert.doesNotMatch(p.stdout() + p.stderr(), /LAUNCH FAILED|409/);
   assert.equal(await p.stop(8000), 0);

@@ -109,7 +109,7 @@ test('standby: getUpdates is held (nothing upstream); leadership arrives → the
   assert.equal((await w.stats()).getUpdatesCalls, 0, 'no getUpdates reached the emulator');
   assert.deepEqual(await replies(w), []);
   w.leader.set({ leader: true });
-  await until(() => w.gw.snapshot().updatesForwarded === 1, 5000, 'the held poll to be forwarded');
+  await until(() => w.gw.snapshot().updatesForwarded === 1, 10_000, 'the held poll to be forwarded');
   await w.replied(1);
   assert.deepEqual(await replies(w), ['echo: wait for me']);
   assert.equal(b.failure(), undefined);
@@ -122,7 +122,7 @@ test('a 409 made by a second direct poller never reaches grammY; grammY keeps ru
   await until(async () => (await w.stats()).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
   // An unmanaged copy polls the same token directly (as a forgotten process would).
   for (let i = 0; i < 2; i++) await w.direct('getUpdates', { timeout: 1 });
-  await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 5000, 'a conflict to be absorbed');
+  await until(() => w.gw.snapshot().conflictsAbsorbed.total >= 1, 10_000, 'a conflict to be absorbed');
   assert.ok((await w.stats()).conflicts >= 1, 'the emulator answered a 409');
   assert.equal(w.gw.snapshot().conflictsAbsorbed.byCause['other-poller'], w.gw.snapshot().conflictsAbsorbed.total);
   assert.ok(w.lines.some((l) => l.includes('409 Conflict') && l.includes('another process polls this token')));
@@ -173,7 +173,7 @@ test('confirmOffset: what the bot acknowledged after polling stopped is confirme
   await until(() => received, 10_000, 'the bot to receive the update');
   await w.gw.stopPolling();
   release();
-  await until(() => w.gw.snapshot().ackedOffset === id + 1, 5000, 'the bot to acknowledge the update');
+  await until(() => w.gw.snapshot().ackedOffset === id + 1, 10_000, 'the bot to acknowledge the update');
   assert.ok((await w.stats()).confirmedUpTo < id, 'not yet confirmed upstream');
   const r = await w.gw.confirmOffset();
   assert.deepEqual(r, { sent: true, offset: id + 1 });
@@ -190,7 +190,7 @@ test('an answer that arrives after the lease is lost is discarded; the update is
   await until(async () => (await w.stats()).longPollWaiting, 10_000, "the gateway's long poll to be waiting at the emulator");
   w.leader.set({ leader: false });
   const id = await w.sendText('late');
-  await until(() => w.gw.snapshot().lateDiscarded === 1, 5000, 'the late answer to be discarded');
+  await until(() => w.gw.snapshot().lateDiscarded === 1, 10_000, 'the late answer to be discarded');
   // A window in which a wrongly delivered late answer would be echoed (the check is that nothing happens).
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(await replies(w), []);

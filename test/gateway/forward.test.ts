@@ -131,10 +131,10 @@ test("the bot's abort reaches the upstream request", async (t) => {
   up.hooks.push((r) => r.name === 'slowMethod'); // never answers
   const ac = new AbortController();
   const p = fetch(`${gw.root}/bot${TOKEN}/slowMethod`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, signal: ac.signal });
-  await until(() => up.requests.some((r) => r.name === 'slowMethod'), 3000, 'the upstream to see the call');
+  await until(() => up.requests.some((r) => r.name === 'slowMethod'), 10_000, 'the upstream to see the call');
   ac.abort();
   await assert.rejects(p);
-  await until(() => up.requests.find((r) => r.name === 'slowMethod')!.aborted, 3000, 'the upstream connection to close');
+  await until(() => up.requests.find((r) => r.name === 'slowMethod')!.aborted, 10_000, 'the upstream connection to close');
 });
 
 test('upstream unreachable → 502 Bot API envelope, token not in the description or the log', async (t) => {
@@ -215,7 +215,7 @@ test('a bot leaving in the middle of a download aborts the upstream; an upstream
   const reader = res.body!.getReader();
   assert.ok(((await reader.read()).value?.length ?? 0) > 0);
   ac.abort();
-  await until(() => up.requests.find((r) => r.name === 'file:videos/endless.mp4')?.aborted === true, 3000, 'the upstream download to be aborted');
+  await until(() => up.requests.find((r) => r.name === 'file:videos/endless.mp4')?.aborted === true, 10_000, 'the upstream download to be aborted');
 
   const cut = await fetch(`${gw.root}/file/bot${TOKEN}/videos/cut.mp4`);
   assert.equal(cut.status, 200);

@@ -57,6 +57,7 @@ const upstreamPolls = (up: FakeUpstream): FakeUpstream['requests'] => up.request
 test('leader: getUpdates is forwarded with the bot offset; updates reach the bot; counters move', async (t) => {
   const c = await setup(t);
   const id = c.up.push('one');
+  const before = Date.now();
   const r = await poll(c.gw, { offset: 1, timeout: 5, allowed_updates: [] });
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.result?.map((u) => u.update_id), [id]);
@@ -67,7 +68,7 @@ test('leader: getUpdates is forwarded with the bot offset; updates reach the bot
   assert.equal(s.highestUpdateId, id);
   assert.equal(s.ackedOffset, 1);
   assert.equal(s.lastOffsetSeen, 1);
-  assert.ok(s.lastGetUpdatesAt !== null && Math.abs(s.lastGetUpdatesAt - Date.now()) < 5000);
+  assert.ok(s.lastGetUpdatesAt !== null && s.lastGetUpdatesAt >= before && s.lastGetUpdatesAt <= Date.now(), 'lastGetUpdatesAt: during the poll');
   assert.equal(s.polling, true);
   // The next poll acknowledges it; the upstream drops it.
   const r2 = await poll(c.gw, { offset: id + 1, timeout: 0 });
@@ -111,7 +112,7 @@ test('the upstream long poll is capped to end ≥ 1 s before the lease runs out'
   c.leader.set({ msLeft: 4500 });
   const ac = new AbortController();
   const p = poll(c.gw, { offset: 4, timeout: 30 }, { signal: ac.signal }).catch(() => undefined);
-  await until(() => upstreamPolls(c.up).some((x) => x.json?.offset === 4), 3000, 'the capped poll');
+  await until(() => upstreamPolls(c.up).some((x) => x.json?.offset === 4), 10_000, 'the capped poll');
   ac.abort();
   await p;
   assert.equal(upstreamPolls(c.up).find((x) => x.json?.offset === 4)!.json!.timeout, 3);
@@ -130,7 +131,8 @@ test('standby: held until its timeout then []; nothing upstream; a short poll is
   c.up.push('waiting');
   const r = await poll(c.gw, { offset: 0, timeout: 1 });
   assert.deepEqual(r.body, { ok: true, result: [] });
-  assert.ok(r.ms >= 950 && r.ms < 3000, `held ${r.ms} ms`);
+  // Held to its 1 s timeout, not answered early; the upper bound only catches a poll held far past it.
+  assert.ok(r.ms >= 950 && r.ms < 30_000, `held ${r.ms} ms`);
   const r0 = await poll(c.gw, { offset: 0, timeout: 0 });
   assert.ok(r0.ms >= 180, `short poll held ${r0.ms} ms`);
   assert.equal(upstreamPolls(c.up).length, 0);
@@ -140,20 +142,22 @@ test('standby: held until its timeout then []; nothing upstream; a short poll is
 test('standby → leadership arrives while a poll is held: it is forwarded and gets the update', async (t) => {
   const c = await setup(t, { leader: false });
   const id = c.up.push('hello');
-  const p = poll(c.gw, { offset: 0, timeout: 10 });
+  const p = poll(c.gw, { offset: 0, timeout: 60 });
+  // A window in which a standby that wrongly forwards would poll upstream (the quiet is what is checked).
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(upstreamPolls(c.up).length, 0);
   c.leader.set({ leader: true });
+  // The held poll (60 s timeout) can only carry the update if leadership made it go upstream.
   const r = await p;
   assert.deepEqual(r.body.result?.map((u) => u.update_id), [id]);
-  assert.ok(r.ms < 3000);
 });
 
 test('holdWhenStandbyMs caps the hold', async (t) => {
   const c = await setup(t, { leader: false, gateway: { holdWhenStandbyMs: 150 } });
-  const r = await poll(c.gw, { offset: 0, timeout: 20 });
+  const r = await poll(c.gw, { offset: 0, timeout: 60 });
   assert.deepEqual(r.body.result, []);
-  assert.ok(r.ms < 2000, `held ${r.ms} ms`);
+  // The bound only tells "capped" from "held to the 60 s timeout"; it is no speed goal.
+  assert.ok(r.ms < 30_000, `held ${r.ms} ms`);
 });
 
 test('409 from upstream never reaches the bot: [] after a delay, counted by cause, one warning per interval', async (t) => {
@@ -237,7 +241,7 @@ test('other refusals (401) are passed through to the bot unchanged', async (t) =
 test('an answer arriving after leadership was lost is discarded; the update is delivered again later', async (t) => {
   const c = await setup(t);
   const p = poll(c.gw, { offset: 0, timeout: 5 });
-  await until(() => upstreamPolls(c.up).length === 1, 3000, 'the upstream poll');
+  await until(() => upstreamPolls(c.up).length === 1, 10_000, 'the upstream poll');
   c.leader.set({ leader: false });
   const id = c.up.push('late');
   const r = await p;
@@ -253,13 +257,13 @@ test('an answer arriving after leadership was lost is discarded; the update is d
 
 test('a second getUpdates from the bot: the first gets [] at once and its upstream poll ends; never a 409', async (t) => {
   const c = await setup(t);
-  const first = poll(c.gw, { offset: 0, timeout: 20 });
-  await until(() => upstreamPolls(c.up).length === 1, 3000, 'the first upstream poll');
-  const second = poll(c.gw, { offset: 0, timeout: 20 });
+  const first = poll(c.gw, { offset: 0, timeout: 60 });
+  await until(() => upstreamPolls(c.up).length === 1, 10_000, 'the first upstream poll');
+  const second = poll(c.gw, { offset: 0, timeout: 60 });
   const r1 = await first;
   assert.deepEqual(r1.body, { ok: true, result: [] });
-  assert.ok(r1.ms < 3000);
-  await until(() => upstreamPolls(c.up).length === 2, 3000, 'the second upstream poll');
+  assert.ok(r1.ms < 30_000, 'answered at once, not at its 60 s timeout');
+  await until(() => upstreamPolls(c.up).length === 2, 10_000, 'the second upstream poll');
   assert.ok(upstreamPolls(c.up)[0]!.aborted, 'the first upstream poll was ended');
   const id = c.up.push('for the second');
   const r2 = await second;
@@ -270,26 +274,25 @@ test('the bot going away aborts the upstream poll', async (t) => {
   const c = await setup(t);
   const ac = new AbortController();
   const p = poll(c.gw, { offset: 0, timeout: 20 }, { signal: ac.signal }).catch(() => 'aborted');
-  await until(() => upstreamPolls(c.up).length === 1, 3000, 'the upstream poll');
+  await until(() => upstreamPolls(c.up).length === 1, 10_000, 'the upstream poll');
   ac.abort();
   assert.equal(await p, 'aborted');
-  await until(() => upstreamPolls(c.up)[0]!.aborted, 3000, 'the upstream poll to be aborted');
+  await until(() => upstreamPolls(c.up)[0]!.aborted, 10_000, 'the upstream poll to be aborted');
 });
 
 test('stopPolling answers held polls [] now, aborts the upstream poll, holds new ones; resumePolling forwards again', async (t) => {
   const c = await setup(t);
-  const p = poll(c.gw, { offset: 0, timeout: 20 });
-  await until(() => upstreamPolls(c.up).length === 1, 3000, 'the upstream poll');
-  const t0 = Date.now();
+  const p = poll(c.gw, { offset: 0, timeout: 60 });
+  await until(() => upstreamPolls(c.up).length === 1, 10_000, 'the upstream poll');
   await c.gw.stopPolling();
-  assert.ok(Date.now() - t0 < 1000);
   const r = await p;
   assert.deepEqual(r.body.result, []);
-  assert.ok(r.ms < 3000);
-  await until(() => upstreamPolls(c.up)[0]!.aborted, 3000, 'the upstream poll to be aborted');
+  assert.ok(r.ms < 30_000, 'answered at the stop, not at its 60 s timeout');
+  await until(() => upstreamPolls(c.up)[0]!.aborted, 10_000, 'the upstream poll to be aborted');
   assert.equal(c.gw.snapshot().polling, false);
   const id = c.up.push('after resume');
   const held = poll(c.gw, { offset: 0, timeout: 10 });
+  // A window in which a stopped gateway that wrongly forwards would poll upstream (the quiet is what is checked).
   await new Promise((res) => setTimeout(res, 200));
   assert.equal(upstreamPolls(c.up).length, 1, 'nothing upstream while stopped');
   c.gw.resumePolling();
@@ -307,12 +310,15 @@ test('stopPolling while Telegram is already answering: the answer still goes to 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     headersSent = true;
-    setTimeout(() => res.end('{"ok":true,"result":[{"update_id":777,\n"message":{"message_id":1,"date":0,"chat":{"id":42,"type":"private"},"text":"x"}}]}'), 200);
+    // The body follows 1.5 s after the headers (within the gateway's 2 s grace for an answer already arriving).
+    setTimeout(() => res.end('{"ok":true,"result":[{"update_id":777,\n"message":{"message_id":1,"date":0,"chat":{"id":42,"type":"private"},"text":"x"}}]}'), 1500);
     return true;
   });
   const p = poll(c.gw, { offset: 0, timeout: 20 });
-  await until(() => headersSent, 3000, 'the answer to start');
-  await new Promise((r) => setTimeout(r, 30));
+  await until(() => headersSent, 10_000, 'the answer to start');
+  // The gateway notes "answering" when the headers reach it (in this process, no event a test can see): a margin
+  // for that socket read, well inside the 1.5 s the body takes.
+  await new Promise((r) => setTimeout(r, 300));
   await c.gw.stopPolling();
   const r = await p;
   assert.deepEqual(r.body.result?.map((u) => u.update_id), [777]);
