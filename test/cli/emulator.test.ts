@@ -1,7 +1,7 @@
 // `botwarden emulator`: prints its URL once ready, serves the ★ contract, stops cleanly on SIGTERM and SIGINT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ControlStats } from '../../src/emulator/index.js';
+import { EmulatorClient } from '../../src/emulator/index.js';
 import { spawnCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -12,9 +12,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const m = await p.waitFor(/(http:\/\/127\.0\.0\.1:(\d+))/, 20_000);
     const url = m[1]!;
     assert.notEqual(m[2], '0');
-    const bot = (await (await fetch(`${url}/_emulator/bots`, { method: 'POST', body: '{}' })).json()) as { id: number; token: string };
+    const client = new EmulatorClient(url);
+    const bot = await client.createBot();
     const poll = fetch(`${url}/bot${bot.token}/getUpdates?timeout=30`).then(async (r) => [r.status, await r.text()] as const);
-    await eventually('the poll to be pending', async () => ((await (await fetch(`${url}/_emulator/bots/${bot.id}/stats`)).json()) as ControlStats).longPollWaiting);
+    await eventually('the poll to be pending', async () => (await client.stats(bot.id)).longPollWaiting);
     const t0 = Date.now();
     p.child.kill(signal);
     assert.equal(await p.exited(), 0, p.stderr());

@@ -4,37 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { startEmulator, EmulatorClient, type ControlStats, type Emulator } from '../../src/emulator/index.js';
 import { closeServer, listenLoopback } from '../../src/server.js';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
 
 const GRAMMY = path.join(import.meta.dirname, '..', '..', 'examples', 'bots', 'grammy.mjs');
-
-interface Emulator {
-  url: string;
-  close(): Promise<void>;
-}
-interface Stats {
-  getUpdatesCalls: number;
-  conflicts: number;
-  confirmedUpTo: number;
-  pending: number;
-  webhook: { url: string };
-}
-
-/** The emulator, from `src/emulator` (owned by another engineer); undefined until it has landed. */
-async function loadEmulator(): Promise<((o: { port: number }) => Promise<Emulator>) | undefined> {
-  for (const p of ['../../src/emulator/index.js', '../../src/emulator/server.js', '../../src/emulator/emulator.js']) {
-    try {
-      const mod = (await import(p)) as { startEmulator?: (o: { port: number }) => Promise<Emulator> };
-      if (typeof mod.startEmulator === 'function') return mod.startEmulator;
-    } catch {
-      // try the next path
-    }
-  }
-  return undefined;
-}
-const startEmulator = await loadEmulator();
-const skip = startEmulator ? false : 'src/emulator has not landed yet';
 
 async function json<T>(url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await fetch(url, {
@@ -44,17 +18,19 @@ async function json<T>(url: string, body?: unknown, signal?: AbortSignal): Promi
   return (await res.json()) as T;
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ emu: Emulator; id: number; token: string; stats(): Promise<Stats>; send(text: string): Promise<void> }> {
-  const emu = await startEmulator!({ port: 0 });
+async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ emu: Emulator; client: EmulatorClient; id: number; token: string; stats(): Promise<ControlStats>; send(text: string): Promise<void> }> {
+  const emu = await startEmulator({ port: 0 });
   t.after(() => emu.close());
-  const bot = await json<{ id: number; token: string }>(`${emu.url}/_emulator/bots`, { username: 'doctor_test_bot' });
+  const client = new EmulatorClient(emu.url);
+  const bot = await client.createBot('doctor_test_bot');
   return {
     emu,
+    client,
     id: bot.id,
     token: bot.token,
-    stats: () => json<Stats>(`${emu.url}/_emulator/bots/${bot.id}/stats`),
+    stats: () => client.stats(bot.id),
     send: async (text) => {
-      await json(`${emu.url}/_emulator/bots/${bot.id}/updates`, { text });
+      await client.sendText(bot.id, text);
     },
   };
 }
@@ -63,9 +39,9 @@ function doctor(token: string, apiRoot: string, extra: string[] = []): ReturnTyp
   return spawnCli(['doctor', '--api-root', apiRoot, ...extra], { env: { BOT_TOKEN: token, TELEGRAM_BOT_TOKEN: '' } });
 }
 
-const unchanged = (s: Stats): unknown => ({ confirmedUpTo: s.confirmedUpTo, pending: s.pending, webhook: s.webhook.url });
+const unchanged = (s: ControlStats): unknown => ({ confirmedUpTo: s.confirmedUpTo, pending: s.pending, webhook: s.webhook.url });
 
-test('healthy bot (updates waiting, nobody polling) → exit 0; queue and webhook unchanged', { skip }, async (t) => {
+test('healthy bot (updates waiting, nobody polling) → exit 0; queue and webhook unchanged', async (t) => {
   const b = await setup(t);
   await b.send('one');
   await b.send('two');
@@ -79,7 +55,7 @@ test('healthy bot (updates waiting, nobody polling) → exit 0; queue and webhoo
   assert.doesNotMatch(d.stdout() + d.stderr(), new RegExp(b.token.split(':')[1]!));
 });
 
-test('by default no getUpdates at all: an empty queue gives exit 0 and says a passive look cannot tell', { skip }, async (t) => {
+test('by default no getUpdates at all: an empty queue gives exit 0 and says a passive look cannot tell', async (t) => {
   const b = await setup(t);
   const before = await b.stats();
   const d = doctor(b.token, b.emu.url, ['--json']);
@@ -91,7 +67,7 @@ test('by default no getUpdates at all: an empty queue gives exit 0 and says a pa
   assert.deepEqual(unchanged(after), unchanged(before));
 });
 
-test('grammY polling this bot directly while doctor runs: it keeps polling, 0 conflicts, doctor exit 1 naming its pid', { skip }, async (t) => {
+test('grammY polling this bot directly while doctor runs: it keeps polling, 0 conflicts, doctor exit 1 naming its pid', async (t) => {
   const b = await setup(t);
   const bot = spawnProcess(process.execPath, [GRAMMY], { env: { BOT_TOKEN: b.token, TELEGRAM_API_ROOT: b.emu.url } });
   t.after(() => bot.stop());
@@ -103,14 +79,14 @@ test('grammY polling this bot directly while doctor runs: it keeps polling, 0 co
   const findings = JSON.parse(d.stdout()) as Array<{ id: string; ok: boolean; pid?: number }>;
   assert.ok(findings.some((f) => f.id === 'local-process' && f.pid === bot.child.pid), d.stdout());
   await b.send('after doctor');
-  const sent = async (): Promise<string[]> => (await json<{ messages: Array<{ text?: string }> }>(`${b.emu.url}/_emulator/bots/${b.id}/sent`)).messages.map((m) => m.text ?? '');
+  const sent = async (): Promise<string[]> => (await b.client.sent(b.id)).map((m) => m.text ?? '');
   for (let i = 0; i < 100 && !(await sent()).includes('echo: after doctor'); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok((await sent()).includes('echo: during doctor'), 'the update sent while doctor ran was answered');
   assert.ok((await sent()).includes('echo: after doctor'), 'the bot still polls after doctor');
   assert.equal((await b.stats()).conflicts, 0, 'no 409 at the emulator');
 });
 
-test('healthy bot with an empty queue → exit 0 after the active probe (with its warning); --json gives findings', { skip }, async (t) => {
+test('healthy bot with an empty queue → exit 0 after the active probe (with its warning); --json gives findings', async (t) => {
   const b = await setup(t);
   const before = await b.stats();
   const d = doctor(b.token, b.emu.url, ['--probe', 'active', '--json']);
@@ -122,7 +98,7 @@ test('healthy bot with an empty queue → exit 0 after the active probe (with it
   assert.deepEqual(unchanged(await b.stats()), unchanged(before));
 });
 
-test('webhook set → exit 1 with the deleteWebhook fix; the webhook stays', { skip }, async (t) => {
+test('webhook set → exit 1 with the deleteWebhook fix; the webhook stays', async (t) => {
   const b = await setup(t);
   await json(`${b.emu.url}/bot${b.token}/setWebhook`, { url: 'https://example.invalid/hook' });
   const d = doctor(b.token, b.emu.url);
@@ -132,7 +108,7 @@ test('webhook set → exit 1 with the deleteWebhook fix; the webhook stays', { s
   assert.equal((await b.stats()).webhook.url, 'https://example.invalid/hook');
 });
 
-test('a second poller (a looping long-poll client) → exit 1, finding names it; no update is lost', { skip }, async (t) => {
+test('a second poller (a looping long-poll client) → exit 1, finding names it; no update is lost', async (t) => {
   const b = await setup(t);
   const ac = new AbortController();
   let offset = 0;
@@ -163,13 +139,13 @@ test('a second poller (a looping long-poll client) → exit 1, finding names it;
   assert.match(d.stdout(), /✖ another getUpdates poller is active for bot \d+, not on this host/);
   assert.match(d.stdout(), /→ .*botwarden run --lease/);
   // The poller still gets every update after the probe.
-  const { update_id } = await json<{ update_id: number }>(`${b.emu.url}/_emulator/bots/${b.id}/updates`, { text: 'after' });
+  const update_id = await b.client.sendText(b.id, 'after');
   for (let i = 0; i < 50 && !received.includes(update_id); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(received.includes(update_id), 'the poller received the update sent after the probe');
   assert.ok(conflictsSeen <= 2, `the probe cost the poller at most a couple of 409s (saw ${conflictsSeen})`);
 });
 
-test('a local process with the token in its environment → exit 1, finding names its pid', { skip }, async (t) => {
+test('a local process with the token in its environment → exit 1, finding names its pid', async (t) => {
   const b = await setup(t);
   const holder = spawnProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env: { BOT_TOKEN: b.token } });
   t.after(() => holder.stop());
@@ -184,12 +160,12 @@ test('a local process with the token in its environment → exit 1, finding name
   assert.match(f.fix ?? '', new RegExp(`kill ${pid}`));
 });
 
-test('bad token → exit 1, a problem found (malformed, and revoked); no token → exit 2', { skip }, async (t) => {
+test('bad token → exit 1, a problem found (malformed, and revoked); no token → exit 2', async (t) => {
   const b = await setup(t);
   const malformed = doctor('not-a-token', b.emu.url);
   assert.equal(await malformed.exited(), 1);
   assert.match(malformed.stdout(), /✖ the token is not of the form/);
-  await json(`${b.emu.url}/_emulator/bots/${b.id}/revoke`, {});
+  await b.client.revoke(b.id);
   const revoked = doctor(b.token, b.emu.url);
   assert.equal(await revoked.exited(), 1, revoked.stdout() + revoked.stderr());
   assert.match(revoked.stdout(), /✖ Telegram rejected the token/);

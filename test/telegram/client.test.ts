@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startEmulator } from '../../src/emulator/index.js';
+import { EmulatorClient, startEmulator, type CreatedBot } from '../../src/emulator/index.js';
 import { BotwardenError, ExitCode } from '../../src/errors.js';
 import { createMetrics } from '../../src/metrics/botwarden-metrics.js';
 import { closeServer, listenLoopback } from '../../src/server.js';
@@ -12,11 +12,11 @@ import { ApiUnreachableError, TelegramApiError, isRetryable } from '../../src/te
 const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
 const SECRET = TOKEN.split(':')[1]!;
 
-async function emulator(t: { after(fn: () => Promise<void>): void }): Promise<{ url: string; bot: { id: number; token: string } }> {
+async function emulator(t: { after(fn: () => Promise<void>): void }): Promise<{ url: string; client: EmulatorClient; bot: CreatedBot }> {
   const emu = await startEmulator({ port: 0 });
   t.after(() => emu.close());
-  const res = await fetch(`${emu.url}/_emulator/bots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"client_test_bot"}' });
-  return { url: emu.url, bot: (await res.json()) as { id: number; token: string } };
+  const client = new EmulatorClient(emu.url);
+  return { url: emu.url, client, bot: await client.createBot('client_test_bot') };
 }
 
 /** An upstream that answers every request with `status`, `body` and headers, after `delayMs` (never with `Infinity`). */
@@ -50,8 +50,8 @@ test('getMe, getWebhookInfo and deleteWebhook against the emulator', async (t) =
 });
 
 test('a revoked token is a TelegramApiError 401 with a hint; no secret in the message', async (t) => {
-  const { url, bot } = await emulator(t);
-  await fetch(`${url}/_emulator/bots/${bot.id}/revoke`, { method: 'POST' });
+  const { url, client, bot } = await emulator(t);
+  await client.revoke(bot.id);
   const c = new BotApiClient({ apiRoot: url, token: bot.token });
   const err = await c.getMe().then(
     () => assert.fail('expected a refusal'),

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleetEmulator, type RunningEmulator, EXAMPLES, type Instance } from '../helpers/fleet.js';
+import { startFleetEmulator, type RunningEmulator, EXAMPLES, ptb13Missing, type Instance } from '../helpers/fleet.js';
 import { useRedis } from '../helpers/services.js';
 import { eventually } from '../helpers/wait.js';
 import { ChatInjector, describeOrder, dropKeys, orderReport, startWorker } from './helpers.js';
@@ -19,14 +19,14 @@ after(async () => {
   await emu.close();
 });
 
-const BOTS: Array<[string, string[]]> = [
-  ['grammY', [process.execPath, path.join(EXAMPLES, 'grammy.mjs')]],
-  ['Telegraf', [process.execPath, path.join(EXAMPLES, 'telegraf.mjs')]],
-  ['python-telegram-bot 13', ['/usr/bin/python3', path.join(EXAMPLES, 'ptb13.py')]],
+const BOTS: Array<[string, string[], false | string]> = [
+  ['grammY', [process.execPath, path.join(EXAMPLES, 'grammy.mjs')], false],
+  ['Telegraf', [process.execPath, path.join(EXAMPLES, 'telegraf.mjs')], false],
+  ['python-telegram-bot 13', ['/usr/bin/python3', path.join(EXAMPLES, 'ptb13.py')], ptb13Missing()],
 ];
 
-for (const [name, command] of BOTS) {
-  test(`${name} as two workers, one killed -9 and started again: 0 lost, per-chat order kept`, { skip: shared.skip }, async (t) => {
+for (const [name, command, missing] of BOTS) {
+  test(`${name} as two workers, one killed -9 and started again: 0 lost, per-chat order kept`, { skip: shared.skip || missing }, async (t) => {
     const bot = await emu.createBot(`workers_${name.replace(/\W/g, '').toLowerCase()}_bot`);
     const insts = new Map<string, Instance>();
     const start = async (n: string): Promise<void> => {
