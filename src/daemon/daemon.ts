@@ -197,6 +197,7 @@ export class Daemon {
             onChange: () => {
               this.writeState();
               this.page?.notify();
+              io.host?.onChange?.();
             },
             beforeStart: async () => {
               await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });

@@ -1,6 +1,7 @@
 // One bot's line in `up`'s /status (★ name, role, bot, child, conflicts, lease.holder) and in `botwarden ls`.
 import type { RunConfig } from '../config/index.js';
 import type { Daemon } from './daemon.js';
+import type { WorkersSnapshot } from '../workers/node.js';
 
 /** One bot as `GET /status` lists it under `bots`. Never contains the token. */
 export interface FleetEntry {
@@ -18,6 +19,8 @@ export interface FleetEntry {
   updatesPerMin: number;
   /** Where its output is written (`botwarden logs`). */
   logFile: string | null;
+  /** Worker mode (`workers:` in its entry): the partitions this host owns, updates in hand, lag, the poller. */
+  workers?: WorkersSnapshot;
   /** Why it stopped, when it failed. */
   error?: string;
   exitCode?: number;
@@ -59,6 +62,7 @@ export function fleetEntry(name: string, daemon: Daemon | undefined, config: Run
     updatesForwarded: s.gateway.updatesForwarded,
     updatesPerMin: updatesPerMinute(daemon),
     logFile: config?.logFile ?? null,
+    ...(s.workers ? { workers: s.workers } : {}),
     ...(failure ? { error: failure.message, exitCode: failure.exitCode } : {}),
   };
 }
