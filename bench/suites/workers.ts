@@ -3,7 +3,7 @@
 // and the poller once (lost, order violations, duplicates, how soon a killed worker's partitions are served again).
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { hasRun, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
+import { hasRun, ROOT, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
 import { tcpReachable } from '../lib/backends.js';
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { SentMessage } from '../../src/emulator/index.js';
@@ -12,12 +12,13 @@ import { delay, killGroup, killPid, pollUntil } from '../lib/proc.js';
 import { median, percentile } from '../lib/stats.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
 import { naCell, type BenchTable } from '../lib/table.js';
-import { FIXTURES, goal } from './common.js';
+import { goal } from './common.js';
 
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const TTL_MS = 3000;
 const PARTITIONS = 16;
-const FIXTURE = path.join(FIXTURES, 'worker-echo.mjs');
+/** The worker-mode echo bot the tests use; REPLY_STAMP=1 adds when it received each update. */
+const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'bots', 'worker-echo.mjs');
 
 interface WorkersStatus {
   role: string;
@@ -36,7 +37,7 @@ class Worker {
       lease: REDIS,
       leaseTtlMs: TTL_MS,
       command: [process.execPath, FIXTURE],
-      env: { HANDLER_MS: String(handlerMs) },
+      env: { HANDLER_MS: String(handlerMs), REPLY_STAMP: '1' },
       args: ['--workers', REDIS, '--partitions', String(PARTITIONS)],
     });
     ctx.track(this.run.proc.pid);
@@ -295,7 +296,7 @@ async function latencyTable(ctx: SuiteContext, emu: RunningEmulator): Promise<Be
     }
   };
   const plain = await measure('plain', async (token, dir) => {
-    const run = startBotwardenRun({ token, apiRoot: emu.url, stateDir: path.join(dir, 'state'), command: [process.execPath, FIXTURE], env: { HANDLER_MS: '0' } });
+    const run = startBotwardenRun({ token, apiRoot: emu.url, stateDir: path.join(dir, 'state'), command: [process.execPath, FIXTURE], env: { HANDLER_MS: '0', REPLY_STAMP: '1' } });
     ctx.track(run.proc.pid);
     await run.proc.waitFor(/ready/, 30_000);
     return () => run.proc.stop(8000);
