@@ -10,7 +10,10 @@ import { promisify } from 'node:util';
 import { readFleetSources, resolveFleetConfig, resolveStateDir } from '../../src/config/index.js';
 import { uninstallService, writeServiceFiles } from '../../src/service/install.js';
 import { planUpServiceInstall, upServiceName } from '../../src/service/up-plan.js';
+import { launchdArgv } from '../../src/service/launchd.js';
 import { CLI_SOURCE, spawnCli, spawnProcess } from '../helpers/cli.js';
+import { RAW_ECHO, startFleetEmulator } from '../helpers/fleet.js';
+import { eventually } from '../helpers/wait.js';
 
 const SHOP_SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const NEWS_SECRET = 'BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
@@ -149,4 +152,48 @@ test('CLI: a tokenEnv set nowhere is named (exit 2) unless --provided-env says t
   assert.match(un.stdout(), /removed .*botwarden-up-mybots\.service/);
   assert.match(un.stdout(), /removed .*botwarden-up-mybots\.env/);
   assert.deepEqual(await readdir(units), []);
+});
+
+test('the launchd command, run as written with no token in its environment, starts `up` and every bot answers', async (t) => {
+  const emu = await startFleetEmulator();
+  t.after(() => emu.close());
+  const [shop, news] = await Promise.all([emu.createBot('svcup_shop_bot'), emu.createBot('svcup_news_bot')]);
+  const root = await mkdtemp(join(tmpdir(), 'bw-service-up-run-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const dir = join(root, 'mybots');
+  await mkdir(dir);
+  const config = join(dir, 'botwarden.config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      apiRoot: emu.url,
+      stopTimeout: '3s',
+      bots: [
+        { name: 'shop', command: [process.execPath, RAW_ECHO], tokenEnv: 'SVCUP_SHOP_TOKEN' },
+        { name: 'news', command: [process.execPath, RAW_ECHO], tokenEnv: 'SVCUP_NEWS_TOKEN' },
+      ],
+    }),
+  );
+  await writeFile(join(dir, '.env'), `SVCUP_NEWS_TOKEN=${news.token}\n`);
+  const sources = readFleetSources(config, { env: { SVCUP_SHOP_TOKEN: shop.token } });
+  const plan = planUpServiceInstall({ sources, upArgs: ['--state-dir', join(root, 'state'), '--health-port', '0'], platform: 'launchd', unitDir: join(root, 'agents'), userService: true, botwardenBin: CLI_SOURCE });
+  await writeServiceFiles(plan);
+  const argv = launchdArgv(plan.spec);
+  assert.ok(!argv.some((a) => a.includes(shop.token) || a.includes(news.token)), 'no token on the command line');
+  // As launchd starts it: the plist's argv and working directory; the tokens only in the files `up` reads.
+  const up = spawnProcess(argv[0]!, argv.slice(1), { cwd: plan.spec.workingDir });
+  t.after(() => up.stop());
+  await up.waitFor(/health: http:\/\/127\.0\.0\.1:\d+/, 30_000);
+  for (const bot of [shop, news]) await emu.sendText(bot.id, `hello-${bot.id}`);
+  await eventually(
+    'both bots answer',
+    async () => {
+      for (const bot of [shop, news]) if (!(await emu.sent(bot.id)).some((m) => m.text === `echo: hello-${bot.id}`)) return false;
+      return true;
+    },
+    30_000,
+  );
+  up.child.kill('SIGTERM');
+  assert.equal(await up.exited(), 0, up.stderr());
+  for (const s of [shop.token, news.token]) assert.ok(!(up.stdout() + up.stderr()).includes(s.split(':')[1]!), 'no token in the output');
 });
