@@ -7,17 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLES, tempStateDir } from './fleet.js';
+import { DIST_BIN, EXAMPLES, startInstance, tempStateDir, type Instance, type RunningEmulator } from './fleet.js';
 import { REPO_ROOT, spawnProcess, type Spawned } from './cli.js';
 import { describeCalls, UpstreamJournal } from './chaos.js';
-import type { CreatedBot as EmuBot, SentMessage } from '../../src/emulator/index.js';
-import type { RunningEmulator } from './fleet.js';
+import { describeReport, Traffic, type TrafficReport } from './traffic.js';
 
 export const VENV_DIR = path.join(REPO_ROOT, '.venv-bots');
 export const VENV_PYTHON = path.join(VENV_DIR, 'bin', 'python');
 export const REQUIREMENTS = path.join(EXAMPLES, 'requirements.txt');
-/** The built CLI, started as users start it (its shebang carries botwarden's V8 flags). */
-export const DIST_CLI = path.join(REPO_ROOT, 'dist', 'bin', 'botwarden.js');
 
 /** Why the Python bots cannot run here (one line), or undefined when the venv matches requirements.txt. */
 export function pythonBotsMissing(): string | undefined {
@@ -31,14 +28,14 @@ export function pythonBotsMissing(): string | undefined {
     // never completed
   }
   if (have !== want) return `.venv-bots/ does not match examples/bots/requirements.txt: ${fix}`;
-  if (!existsSync(DIST_CLI)) return 'dist/ is not built: run `npm run build`';
+  if (!existsSync(DIST_BIN)) return 'dist/ is not built: run `npm run build`';
   return undefined;
 }
 
 let runHelp: string | undefined;
 /** Whether the built `botwarden run` knows `option` (e.g. `--standby`): cases of a mechanism not built yet skip. */
 export function runSupports(option: string): boolean {
-  runHelp ??= spawnSync(process.execPath, [DIST_CLI, 'run', '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
+  runHelp ??= spawnSync(process.execPath, [DIST_BIN, 'run', '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
   return runHelp.includes(option);
 }
 
@@ -67,10 +64,19 @@ export function startBotDirect(bot: PyBot, token: string, apiRoot: string, b: Bo
   return spawnProcess(VENV_PYTHON, [PY_BOTS[bot].file], { env: { ...botEnv(b), BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_BOT_TOKEN: '' } });
 }
 
-/** `botwarden run` (dist) with the example bot; the bot's own lines appear in its stdout as `… stdout[pid] …`. */
-export function startBotUnderRun(bot: PyBot, o: { token: string; apiRoot: string; stateDir: string; args?: string[] } & BotBehaviour): Spawned {
-  const args = ['run', '--api-root', o.apiRoot, '--state-dir', o.stateDir, '--health-port', '0', ...(o.args ?? []), '--', VENV_PYTHON, PY_BOTS[bot].file];
-  return spawnProcess(DIST_CLI, args, { env: { ...botEnv(o), BOT_TOKEN: o.token, TELEGRAM_BOT_TOKEN: '', BOTWARDEN_API_ROOT: '' } });
+/** `botwarden run` (dist) with the example bot (fleet.ts); the bot's own lines appear in its stdout as `… stdout[pid] …`. */
+export function startBotUnderRun(bot: PyBot, o: { name: string; token: string; apiRoot: string; stateDir: string; args?: string[] } & BotBehaviour): Promise<Instance> {
+  return startInstance({
+    name: o.name,
+    token: o.token,
+    apiRoot: o.apiRoot,
+    stateDir: o.stateDir,
+    bin: { dist: DIST_BIN },
+    waitForHealth: false,
+    env: botEnv(o),
+    ...(o.args ? { args: o.args } : {}),
+    command: [VENV_PYTHON, PY_BOTS[bot].file],
+  });
 }
 
 /** Lines of the output that report a 409 (every library quotes Telegram's "Conflict: …" description). */
@@ -78,77 +84,26 @@ export function conflictLines(output: string): string[] {
   return output.split('\n').filter((l) => /conflict|error code: 409|error_code\W{0,3}409/i.test(l));
 }
 
-/** Wait until the emulator recorded at least `min` sent messages (its `sent?min=N` waits server-side). */
-export async function waitSent(emu: RunningEmulator, botId: number, min: number, timeoutMs: number): Promise<SentMessage[]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const left = Math.max(1, Math.min(until - Date.now(), 30_000));
-    const res = await fetch(`${emu.url}/_emulator/bots/${botId}/sent?min=${min}&timeout_ms=${left}`);
-    const { messages } = (await res.json()) as { messages: SentMessage[] };
-    if (messages.length >= min || Date.now() >= until) return messages;
-  }
-}
-
-/** Sends `count` messages `m0…` one every `everyMs` (a steady, bounded pace); `done` resolves with their update ids. */
-export function sendSteadily(emu: RunningEmulator, botId: number, count: number, everyMs: number, prefix = 'm'): { texts: string[]; done: Promise<number[]> } {
-  const texts = Array.from({ length: count }, (_v, i) => `${prefix}${i}`);
-  const done = (async () => {
-    const ids: number[] = [];
-    const t0 = Date.now();
-    for (let i = 0; i < count; i++) {
-      ids.push(await emu.sendText(botId, texts[i] as string));
-      const next = t0 + (i + 1) * everyMs;
-      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
-    }
-    return ids;
-  })();
-  return { texts, done };
-}
-
-/** Waits until every text got its `echo: <text>` reply (bounded); resolves with the replies seen. */
-export async function waitAllAnswered(emu: RunningEmulator, botId: number, texts: readonly string[], timeoutMs: number): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const replies = (await emu.sent(botId)).map((m) => m.text ?? '');
-    const have = new Set(replies);
-    if (texts.every((t) => have.has(`echo: ${t}`)) || Date.now() >= until) return replies;
-    // The next reply, whichever it is, wakes us (no fixed sleep).
-    await waitSent(emu, botId, replies.length + 1, until - Date.now());
-  }
-}
-
-/** What a scenario counted. */
-export interface Tally {
-  sent: number;
-  /** Sent messages never answered. */
-  lost: string[];
-  /** Replies beyond the first to the same message (handled twice). */
-  duplicates: number;
-  /** Updates the emulator delivered more than once. */
-  redelivered: number;
-  /** 409s the emulator answered (a live client received them). */
-  conflicts: number;
+/** What a scenario counted: the traffic report (lost, answered twice, delivered twice, 409s), and the bot's own 409 lines. */
+export interface Tally extends TrafficReport {
   /** Bot output lines reporting a 409. */
   conflictLines: string[];
 }
 
-async function tally(emu: RunningEmulator, bot: EmuBot, texts: readonly string[], replies: readonly string[], output: string): Promise<Tally> {
-  const stats = await emu.stats(bot.id);
-  const have = new Set(replies);
-  const echoes = replies.filter((r) => texts.includes(r.replace(/^echo: /, '')));
-  return {
-    sent: texts.length,
-    lost: texts.filter((t) => !have.has(`echo: ${t}`)),
-    duplicates: echoes.length - new Set(echoes).size,
-    redelivered: Object.values(stats.delivered).filter((n) => n > 1).length,
-    conflicts: stats.conflicts,
-    conflictLines: conflictLines(output),
-  };
+/** `count` texts `m0…`, one every `everyMs` (traffic.ts), all sent; then the report once every one is answered (bounded). */
+async function sendAll(emu: RunningEmulator, botId: number, o: { count: number; everyMs: number }): Promise<Traffic> {
+  const traffic = new Traffic(emu, botId, { everyMs: o.everyMs, max: o.count }).start();
+  await traffic.done();
+  return traffic;
+}
+
+async function tally(traffic: Traffic, timeoutMs: number, output: string): Promise<Tally> {
+  return { ...(await traffic.report({ timeoutMs })), conflictLines: conflictLines(output) };
 }
 
 /** One line for a test's diagnostics. */
 export function describeTally(t: Tally & { gapMs?: number; inHand?: number }): string {
-  return `sent ${t.sent}, lost ${t.lost.length}${t.lost.length ? ` (${t.lost.join(' ')})` : ''}, duplicates ${t.duplicates}, redelivered ${t.redelivered}, 409s ${t.conflicts} (bot output: ${t.conflictLines.length})${t.inHand !== undefined ? `, in hand at stop ${t.inHand}` : ''}${t.gapMs !== undefined ? `, SIGTERM → first reply of the new leader ${t.gapMs} ms` : ''}`;
+  return `${describeReport(t)} (bot output: ${t.conflictLines.length} 409 lines)${t.inHand !== undefined ? `, in hand at stop ${t.inHand}` : ''}${t.gapMs !== undefined ? `, SIGTERM → first reply of the new leader ${t.gapMs} ms` : ''}`;
 }
 
 /** The example bot alone, straight at the emulator: the baseline. */
@@ -157,12 +112,11 @@ export async function runDirect(emu: RunningEmulator, bot: PyBot, o: { count: nu
   const proc = startBotDirect(bot, b.token, emu.url, o);
   try {
     await proc.waitFor(/^ready$/m, 60_000);
-    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
-    await s.done;
-    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    const traffic = await sendAll(emu, b.id, o);
+    await traffic.drain(o.timeoutMs);
     proc.child.kill('SIGTERM');
     const exit = await proc.exited();
-    return { ...(await tally(emu, b, s.texts, replies, proc.stdout() + proc.stderr())), exit };
+    return { ...(await tally(traffic, o.timeoutMs, proc.stdout() + proc.stderr())), exit };
   } finally {
     await proc.stop();
   }
@@ -175,13 +129,12 @@ export async function runTwoCopies(emu: RunningEmulator, bot: PyBot, o: { count:
   const two = startBotDirect(bot, b.token, emu.url);
   try {
     await Promise.all([one.waitFor(/^ready$/m, 60_000), two.waitFor(/^ready$/m, 60_000)]);
-    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
-    await s.done;
-    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    const traffic = await sendAll(emu, b.id, o);
+    await traffic.drain(o.timeoutMs);
     // Both poll all the time: the emulator answers the older poll 409 as Telegram does. Bounded wait for the first.
     const until = Date.now() + o.timeoutMs;
     while ((await emu.stats(b.id)).conflicts === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-    return tally(emu, b, s.texts, replies, one.stdout() + one.stderr() + two.stdout() + two.stderr());
+    return tally(traffic, o.timeoutMs, one.stdout() + one.stderr() + two.stdout() + two.stderr());
   } finally {
     await Promise.all([one.stop(), two.stop()]);
   }
@@ -220,26 +173,26 @@ export async function runHandover(emu: RunningEmulator, bot: PyBot, o: HandoverO
   const state = tempStateDir();
   const journal = new UpstreamJournal(emu.url);
   const args = ['--stop-timeout', String(o.stopTimeoutMs), ...(o.hot ? ['--standby', 'hot'] : []), ...(o.args ?? [])];
-  let A: Spawned | undefined;
-  let B: Spawned | undefined;
+  let A: Instance | undefined;
+  let B: Instance | undefined;
   const logOf = (): string => `--- A stdout\n${A?.stdout()}\n--- A stderr\n${A?.stderr()}\n--- B stdout\n${B?.stdout()}\n--- B stderr\n${B?.stderr()}\n--- upstream\n${describeCalls(journal.calls)}`;
   try {
     const common = { token: b.token, stateDir: state.dir, args, handlerDelayMs: o.handlerDelayMs, dropPending: o.dropPending };
-    A = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('A') });
+    A = await startBotUnderRun(bot, { ...common, name: 'A', apiRoot: await journal.proxy('A') });
     // B starts once A leads, so that both bots' start-ups (seconds for aiogram) overlap.
     await A.waitFor(/✔ lease — leader/, 30_000);
-    B = startBotUnderRun(bot, { ...common, apiRoot: await journal.proxy('B') });
+    B = await startBotUnderRun(bot, { ...common, name: 'B', apiRoot: await journal.proxy('B') });
     await A.waitFor(/stdout\[\d+\] ready$/m, 60_000);
     await B.waitFor(/standby: the lease is held by/, 30_000);
     if (o.hot) await B.waitFor(/stdout\[\d+\] ready$/m, 60_000);
 
-    const s = sendSteadily(emu, b.id, o.count, o.everyMs);
-    await waitSent(emu, b.id, o.stopAfterReplies, o.timeoutMs);
+    const traffic = new Traffic(emu, b.id, { everyMs: o.everyMs, max: o.count }).start();
+    await emu.waitForSent(b.id, o.stopAfterReplies, o.timeoutMs, `${o.stopAfterReplies} replies of the leader`);
     const tStop = Date.now();
     A.child.kill('SIGTERM');
     const exitA = await A.exited();
-    await s.done;
-    const replies = await waitAllAnswered(emu, b.id, s.texts, o.timeoutMs);
+    await traffic.done();
+    await traffic.drain(o.timeoutMs);
     const first = journal.firstReplyBy('B', tStop);
     const aPolls = journal.pollsBy('A');
     const acked = Math.max(0, ...aPolls.map((c) => c.offset ?? 0));
@@ -247,12 +200,12 @@ export async function runHandover(emu: RunningEmulator, bot: PyBot, o: HandoverO
     B.child.kill('SIGTERM');
     const exitB = await B.exited();
     const botLines = (p: Spawned): string => (p.stdout() + p.stderr()).split('\n').filter((l) => /^\S+ (stdout|stderr)\[\d+\] /.test(l)).join('\n');
-    const t = await tally(emu, b, s.texts, replies, `${botLines(A)}\n${botLines(B)}`);
+    const t = await tally(traffic, o.timeoutMs, `${botLines(A)}\n${botLines(B)}`);
     return { ...t, exitA, exitB, gapMs: first ? first.start - tStop : undefined, inHand, log: logOf() };
   } catch (err) {
     throw new Error(`${String(err)}\n${logOf()}`, { cause: err });
   } finally {
-    await Promise.all([A?.stop(), B?.stop()]);
+    await Promise.all([A?.dispose(), B?.dispose()]);
     await journal.close();
     state.remove();
   }

@@ -122,6 +122,11 @@ export class Traffic {
     return this;
   }
 
+  /** Resolves once the send loop ended by itself (`max` texts sent, or the signal) or after stop(). */
+  async done(): Promise<void> {
+    await this.sendLoop;
+  }
+
   /** Stop sending; resolves once the last send finished. */
   async stop(): Promise<void> {
     this.sending = false;

@@ -15,7 +15,7 @@ const HANDOVER: HandoverOptions = { count: 30, everyMs: 100, stopAfterReplies: 5
 
 function assertClean(t: TestContext, r: HandoverResult): void {
   t.diagnostic(describeTally(r));
-  assert.deepEqual(r.lost, [], `lost updates\n${r.log}`);
+  assert.deepEqual(r.lostTexts, [], `lost updates\n${r.log}`);
   assert.equal(r.conflicts, 0, `the emulator answered a 409\n${r.log}`);
   assert.deepEqual(r.conflictLines, [], `the bot reported a 409\n${r.log}`);
   assert.equal(r.exitA, 0, `the leader's botwarden did not exit 0\n${r.log}`);
@@ -45,7 +45,7 @@ export function pythonBotBasics(bot: PyBot): void {
     test('direct to the emulator (baseline): every message answered, no 409', async (t) => {
       const r = await runDirect(emu(), bot, { count: 10, everyMs: 100, timeoutMs: 30_000 });
       t.diagnostic(`${describeTally(r)}; exit on SIGTERM: ${r.exit}`);
-      assert.deepEqual(r.lost, []);
+      assert.deepEqual(r.lostTexts, []);
       assert.equal(r.conflicts, 0);
       assert.deepEqual(r.conflictLines, []);
     });
