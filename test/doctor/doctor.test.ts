@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startEmulator, EmulatorClient, type ControlStats, type Emulator } from '../../src/emulator/index.js';
 import { closeServer, listenLoopback } from '../../src/server.js';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
+import { eventually } from '../helpers/wait.js';
 
 const GRAMMY = path.join(import.meta.dirname, '..', '..', 'examples', 'bots', 'grammy.mjs');
 
@@ -73,6 +74,7 @@ test('grammY polling this bot directly while doctor runs: it keeps polling, 0 co
   t.after(() => bot.stop());
   await bot.waitFor(/ready/, 20_000);
   const d = doctor(b.token, b.emu.url, ['--json']);
+  // Meant to land while doctor runs; sent before or after it, the checks below hold all the same (no sync needed).
   await new Promise((r) => setTimeout(r, 500));
   await b.send('during doctor');
   assert.equal(await d.exited(), 1, d.stdout() + d.stderr());
@@ -80,7 +82,7 @@ test('grammY polling this bot directly while doctor runs: it keeps polling, 0 co
   assert.ok(findings.some((f) => f.id === 'local-process' && f.pid === bot.child.pid), d.stdout());
   await b.send('after doctor');
   const sent = async (): Promise<string[]> => (await b.client.sent(b.id)).map((m) => m.text ?? '');
-  for (let i = 0; i < 100 && !(await sent()).includes('echo: after doctor'); i++) await new Promise((r) => setTimeout(r, 100));
+  await eventually('the echo of "after doctor"', async () => (await sent()).includes('echo: after doctor'), 30_000, 100).catch(() => undefined);
   assert.ok((await sent()).includes('echo: during doctor'), 'the update sent while doctor ran was answered');
   assert.ok((await sent()).includes('echo: after doctor'), 'the bot still polls after doctor');
   assert.equal((await b.stats()).conflicts, 0, 'no 409 at the emulator');
@@ -133,14 +135,14 @@ test('a second poller (a looping long-poll client) → exit 1, finding names it;
     ac.abort();
     await loop;
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await eventually('the looping client to poll', async () => (await b.stats()).longPollWaiting, 30_000);
   const d = doctor(b.token, b.emu.url, ['--probe', 'active']);
   assert.equal(await d.exited(), 1, d.stdout() + d.stderr());
   assert.match(d.stdout(), /✖ another getUpdates poller is active for bot \d+, not on this host/);
   assert.match(d.stdout(), /→ .*botwarden run --lease/);
   // The poller still gets every update after the probe.
   const update_id = await b.client.sendText(b.id, 'after');
-  for (let i = 0; i < 50 && !received.includes(update_id); i++) await new Promise((r) => setTimeout(r, 100));
+  await eventually('the poller to receive the update', () => received.includes(update_id), 30_000, 100).catch(() => undefined);
   assert.ok(received.includes(update_id), 'the poller received the update sent after the probe');
   assert.ok(conflictsSeen <= 2, `the probe cost the poller at most a couple of 409s (saw ${conflictsSeen})`);
 });

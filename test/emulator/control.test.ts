@@ -1,7 +1,7 @@
 // Emulator control API (docs/contract.md §9.1: the ★ routes and the extensions), fault injection, and the non-polling methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, toRaw } from './helpers.js';
+import { fixture, toRaw, until } from './helpers.js';
 
 const USER = 1_000_000_042;
 
@@ -119,7 +119,7 @@ test('group chats and callback queries: chat types, negative ids, answerCallback
 });
 
 test('methods: edit, delete, forward, copy, chat action, commands, getChat, sendDocument + getFile + download, logOut, close', async (t) => {
-  const f = await fixture(t, { logOutMs: 200 });
+  const f = await fixture(t, { logOutMs: 2000 }); // long enough that the next getMe surely falls inside it
   await f.send('hi');
   const m = await f.call<{ message_id: number; text: string }>('sendMessage', { chat_id: USER, text: 'v1' });
   const mid = m.body.result!.message_id;
@@ -173,8 +173,7 @@ test('methods: edit, delete, forward, copy, chat action, commands, getChat, send
   assert.equal((await f.call('logOut')).body.result, true);
   const lo = await f.call('getMe');
   assert.equal(lo.text, '{"ok":false,"error_code":400,"description":"Logged out"}');
-  await new Promise((r) => setTimeout(r, 250));
-  assert.equal((await f.call('getMe')).status, 200, 'works again after logOutMs');
+  await until('getMe to work again after logOutMs', async () => (await f.call('getMe')).status === 200);
   assert.equal((await f.stats()).pending, 0, 'logOut cleared the queue');
 });
 
@@ -191,9 +190,8 @@ test('rival poller: a built-in second instance gives the two-poller 409 ping-pon
   const f = await fixture(t, { conflictDelayMs: 0 });
   await f.control('POST', `/_emulator/bots/${f.bot.id}/rival-poller`, { timeout: 20, retry_ms: 100 });
   const rival = async () => (await f.control<{ rivalPoller?: { polls: number; conflicts: number; received: number } }>('GET', `/_emulator/bots/${f.bot.id}/stats`)).rivalPoller;
-  const { until } = await import('./helpers.js');
   await until('rival polling', async () => (await f.stats()).longPollWaiting);
-  const mine = await f.call('getUpdates', { timeout: 1 });
+  const mine = await f.call('getUpdates', { timeout: 30 });
   // our long poll aborted the rival's; the rival came back after 100 ms and aborted ours
   assert.equal(mine.status, 409);
   await until('rival saw a 409', async () => ((await rival())?.conflicts ?? 0) >= 1);
@@ -204,6 +202,7 @@ test('rival poller: a built-in second instance gives the two-poller 409 ping-pon
   assert.equal(await rival(), undefined);
 
   const waiting = f.control<{ messages: unknown[] }>('GET', `/_emulator/bots/${f.bot.id}/sent?min=1&timeout_ms=5000`);
+  // Lets the waiting read reach the emulator first (were it later, it would find the message at once: same result).
   await new Promise((r) => setTimeout(r, 100));
   await f.call('sendMessage', { chat_id: USER, text: 'late' });
   assert.equal((await waiting).messages.length, 1);

@@ -9,14 +9,14 @@ type Upd = { update_id: number; message?: { text: string } };
 test('long poll: held until an update arrives, answered within a few ms; [] at the timeout; update wire format', async (t) => {
   const f = await fixture(t);
   const t0 = Date.now();
-  const pending = f.call<Upd[]>('getUpdates', { timeout: 10 });
+  const pending = f.call<Upd[]>('getUpdates', { timeout: 50 });
   await until('the poll is pending', async () => (await f.stats()).longPollWaiting);
   const sentAt = Date.now();
   const id = await f.send('wake up');
   const r = await pending;
-  // Woken by the update, not by its 10 s timeout (how fast is the benchmark's business).
+  // Woken by the update, not by its 50 s timeout (how fast is the benchmark's business; the bound only tells the two apart).
   t.diagnostic(`answered ${Date.now() - sentAt} ms after the update`);
-  assert.ok(Date.now() - sentAt < 9000, `answered ${Date.now() - sentAt} ms after the update: woken by it, not by the timeout`);
+  assert.ok(Date.now() - sentAt < 40_000, `answered ${Date.now() - sentAt} ms after the update: woken by it, not by the timeout`);
   assert.equal(r.body.result?.[0]?.update_id, id);
   assert.equal(r.body.result?.[0]?.message?.text, 'wake up');
   assert.ok(r.text.startsWith(`{"ok":true,"result":[{"update_id":${id},\n"message":{"message_id":`), r.text);
@@ -156,10 +156,12 @@ test('deadPollHoldsSlot: the dead poll keeps the slot; its 409 goes nowhere and 
   await until('pending', async () => (await f.stats()).longPollWaiting);
   ac.abort();
   await dead;
+  // A window in which a dropped dead poll would free the slot (the quiet is what is checked).
   await delay(50);
   assert.equal((await f.stats()).longPollWaiting, true, 'still holds the slot');
+  const callsBefore = (await f.stats()).getUpdatesCalls;
   const next = f.call('getUpdates', { offset: 1, timeout: 20 });
-  await delay(50);
+  await until('the next poll to arrive', async () => (await f.stats()).getUpdatesCalls > callsBefore);
   await f.send('x');
   assert.equal((await next).status, 200);
   assert.equal((await f.stats()).conflicts, 0);
@@ -229,7 +231,7 @@ test('retention: an update older than retentionMs is neither delivered nor pendi
   const f = await fixture(t, { retentionMs: 100 });
   await f.send('short-lived');
   assert.equal((await f.stats()).pending, 1);
-  await delay(150);
+  await delay(150); // the update outlives its 100 ms retention (the time passing is the scenario)
   assert.deepEqual((await f.call('getUpdates', {})).body.result, []);
   assert.equal((await f.stats()).pending, 0);
 });

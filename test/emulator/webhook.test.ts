@@ -70,16 +70,17 @@ test('webhook retry: failures retried with (scaled) backoff in order; last_error
   await f.call('setWebhook', { url: rx.url });
   const a = await f.send('a');
   const b = await f.send('b');
-  await until('both delivered', () => rx.hits.length >= 5, 10_000);
+  // Read the records only once both deliveries are complete: the emulator confirmed both (queue empty) and the
+  // receiver recorded five whole POSTs (a record is made when a body has fully arrived).
+  await until('both delivered and confirmed', async () => rx.hits.length >= 5 && (await f.stats()).pending === 0, 30_000);
   const ids = rx.hits.map((h) => Number(/"update_id":(\d+)/.exec(h.body)?.[1]));
-  assert.deepEqual(ids, [a, a, a, a, b], 'the failing update blocks the next one until it succeeds');
+  assert.deepEqual(ids, [a, a, a, a, b], `the failing update blocks the next one until it succeeds; bodies: ${JSON.stringify(rx.hits.map((h) => h.body.slice(0, 40)))}`);
   // The schedule itself (0, 2, 4 s …) is the pure retryDelayMs table below; here: the delivery waits for it. Only
   // lower bounds — a busy machine can make any wait longer, never shorter (timers may fire ~1 ms early).
   const gaps = rx.hits.slice(1, 4).map((h, i) => h.at - rx.hits[i]!.at);
   t.diagnostic(`retry gaps: ${gaps.join(', ')} ms`);
   assert.ok(gaps[1]! >= 2000 * 0.05 - 5, `2nd retry not before 2 s × 0.05 (${gaps[1]} ms)`);
   assert.ok(gaps[2]! >= 4000 * 0.05 - 5, `3rd retry not before 4 s × 0.05 (${gaps[2]} ms)`);
-  await until('queue empty', async () => (await f.stats()).pending === 0);
   const info = await f.call<{ last_error_date?: number; last_error_message?: string }>('getWebhookInfo');
   assert.equal(info.body.result?.last_error_message, 'Wrong response from the webhook: 503 Service Unavailable');
   assert.ok((info.body.result?.last_error_date ?? 0) > 1_600_000_000);

@@ -8,7 +8,6 @@ import { useRedis } from '../helpers/services.js';
 import { eventually } from '../helpers/wait.js';
 import { ChatInjector, describeOrder, dropKeys, orderReport, startWorker } from './helpers.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const shared = await useRedis();
 let emu: RunningEmulator;
@@ -39,7 +38,7 @@ for (const [name, command, missing] of BOTS) {
       await start('B');
       await eventually('partitions spread over both', async () => (await Promise.all([...insts.values()].map((i) => i.probe()))).every((s) => (s?.workers?.partitions.length ?? 0) > 0), 20_000);
       const inj = new ChatInjector(emu, bot.id, { chats: 12, everyMs: 10, max: 240 });
-      await sleep(1000);
+      await eventually('80 messages sent', () => inj.texts.length >= 80, 60_000);
       const victim = (await insts.get('A')!.probe())?.role === 'leader' ? 'B' : 'A';
       t.diagnostic(`kill -9 ${victim} after ${inj.texts.length} messages`);
       await insts.get(victim)!.kill9();

@@ -28,7 +28,7 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
     for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: shared.url, handlerMs: 20 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
     const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 500 });
-    await sleep(800);
+    await eventually('100 messages sent (the workers have some in hand)', () => inj.texts.length >= 100, 60_000);
     const snaps = await Promise.all(insts.map((i) => i.probe()));
     const candidates = insts.filter((_i, k) => snaps[k]?.role !== 'leader');
     const victim = candidates[Math.floor(rnd() * candidates.length)]!;
@@ -39,7 +39,7 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
     t.diagnostic(`froze ${victim.name} (${before?.workers?.partitions.length} partitions, ${before?.workers?.inHand} in hand)`);
     await eventually('the others own every partition', async () => (await ownedBy(others)) === 8, 20_000, 50);
     t.diagnostic(`its partitions served again by the others after ${Date.now() - frozenAt} ms (TTL 3000 ms)`);
-    await sleep(1000);
+    await sleep(1000); // it stays frozen a while after the others took over (the scenario)
     victim.thaw();
     await eventually('the thawed worker owns partitions again', async () => ((await victim.probe())?.workers?.partitions.length ?? 0) > 0, 20_000);
     await inj.done();
@@ -66,10 +66,10 @@ test('Redis killed -9 and started again with AOF, down longer than the TTL: noth
     for (const name of ['A', 'B']) insts.push(await startWorker({ name, emu, token: bot.token, redis: redis.url, handlerMs: 10 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
     const inj = new ChatInjector(emu, bot.id, { chats: 10, everyMs: 10, max: 400 });
-    await sleep(1000);
+    await eventually('100 messages sent', () => inj.texts.length >= 100, 60_000);
     await redis.stop({ crash: true });
     t.diagnostic(`Redis killed -9 after ${inj.texts.length} messages`);
-    await sleep(4000);
+    await sleep(4000); // Redis stays down longer than the 3 s TTL (the scenario)
     await redis.start();
     t.diagnostic(`Redis started again after ${inj.texts.length} messages`);
     await inj.done();
