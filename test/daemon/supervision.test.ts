@@ -58,7 +58,8 @@ test('stop: a bot ignoring SIGTERM with a detached grandchild is gone after --st
     const took = Date.now() - t0;
     assert.ok(!isProcessAlive(child), 'bot still alive');
     assert.ok(!isProcessAlive(grandchild), 'grandchild still alive');
-    assert.ok(took >= 700 && took < 8000, `stop took ${took} ms`);
+    // Not before --stop-timeout (the bot ignores SIGTERM); that it ends at all is the SIGKILL (else exited() hangs).
+    assert.ok(took >= 700, `stop took ${took} ms`);
   } finally {
     await bw.stop();
     state.remove();

@@ -316,7 +316,7 @@ test('process metrics: the names, types and help texts of prom-client, with beli
   while (Date.now() < until) {
     // busy: the event loop is blocked for ~60 ms
   }
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, 30)); // the monitor's next tick records the block (only later under load)
   const fams = parseExposition(await m.registry.metrics());
   const own = fams.filter((f) => /^botwarden_(process|nodejs)_/.test(f.name));
   const expected = process.platform === 'linux' ? PROCESS_METRICS : PROCESS_METRICS.filter(([n]) => !/virtual_memory|process_heap_bytes|_fds$/.test(n));
