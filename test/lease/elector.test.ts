@@ -116,7 +116,7 @@ test('elector: beforeLeading runs before isLeader() is true; if it fails the lea
   let fail = true;
   e.setGuard({
     beforeLeading: async () => {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 50)); // a preparation that takes a while (the scenario)
       seenDuring = e.isLeader();
       if (fail) {
         fail = false;
