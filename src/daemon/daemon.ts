@@ -19,6 +19,7 @@ import { RecentLines } from '../health/recent-lines.js';
 import { actionsSecretPath, newActionsSecret, removeActionsSecretFile, StatusPage, writeActionsSecretFile, type PageAction, type PageActions } from '../health/page/index.js';
 import { newControlSecret, removeInstanceRecord, writeInstanceRecord } from '../state/instance-file.js';
 import { processStartTime } from '../process/identity.js';
+import type { ProcessEntry } from '../process/table.js';
 import { monotonicMs } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import { checkToken, clearWebhook, STARTUP_BACKOFF } from './api-checks.js';
@@ -65,6 +66,8 @@ export interface DaemonHost {
   onChange?: () => void;
   /** A standby about to try for a lease: how long to hold back first (0: now); spreads bots over hosts. */
   acquireDelay?: () => number;
+  /** The host's process table for the local-conflicts step, one read shared by the bots that start together. */
+  processTable?: () => Promise<ProcessEntry[]>;
 }
 
 /** A running `botwarden run`. `run()` resolves with the exit code; `stop()` starts a graceful (or forced) stop. */
@@ -96,6 +99,9 @@ export class Daemon {
   private pidStart: string | null = null;
   /** Set when the bot ended for good under --restart never/on-failure: botwarden exits 0 if the bot did, else 1. */
   private botExitCode: number | null | undefined;
+  private markStarted!: () => void;
+  /** Resolves once start-up is over: the first role (leader or standby) is reached, or the daemon ended. */
+  readonly startedUp = new Promise<void>((r) => (this.markStarted = r));
 
   constructor(
     readonly config: RunConfig,
@@ -143,7 +149,7 @@ export class Daemon {
       this.me = await checkToken(client, this.steps, { deadlineMs: deadline, signal, logger: log });
       if (this.me.id !== config.botId) log.warn(`getMe answered bot id ${this.me.id}, but the token says ${config.botId}`);
       await clearWebhook(client, this.steps, { deadlineMs: deadline, signal, logger: log });
-      await resolveLocalConflicts({ token: config.token, stateDir: config.stateDir, botId: config.botId, takeover: config.takeover, stopTimeoutMs: config.stopTimeoutMs, steps: this.steps, logger: log.child('conflicts') });
+      await resolveLocalConflicts({ token: config.token, stateDir: config.stateDir, botId: config.botId, takeover: config.takeover, stopTimeoutMs: config.stopTimeoutMs, steps: this.steps, logger: log.child('conflicts'), ...(io.host?.processTable ? { table: io.host.processTable } : {}) });
 
       await this.openLease(deadline, signal);
       const elector = (this.elector = new Elector({
@@ -237,7 +243,9 @@ export class Daemon {
         if (first === 'leader' || this.workers) this.steps.ok('bot', `started: ${config.command.join(' ')}${this.workers ? ' (worker)' : ''}`);
         else if (config.standby === 'hot') this.steps.ok('bot', `started (hot standby; its getUpdates held until this instance leads): ${config.command.join(' ')}`);
         else this.steps.skip('bot', 'bot', 'waiting: starts when this instance becomes leader');
-        restoreTierUp(); // start-up is over (see util/v8-tuning.ts)
+        // Start-up is over (see util/v8-tuning.ts); under `up` the host waits for every bot.
+        if (!io.host) restoreTierUp();
+        this.markStarted();
       }
       await this.stopWanted;
     } catch (err) {
@@ -473,6 +481,7 @@ export class Daemon {
 
   /** Tear down in reverse order, every step even when one fails; map the outcome to an exit code. */
   private async finish(): Promise<number> {
+    this.markStarted();
     const log = this.io.logger;
     const steps: Array<[string, () => Promise<unknown> | unknown]> = [
       ['leadership', () => this.leadership?.shutdown({ force: this.stopRequested?.force ?? false })],

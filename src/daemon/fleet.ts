@@ -15,6 +15,7 @@ import { renderOverview } from '../health/page/overview.js';
 import { newControlSecret } from '../state/instance-file.js';
 import { readFleetRecord, removeFleetRecord, writeFleetRecord } from '../state/fleet-file.js';
 import { isSameProcess, processStartTime } from '../process/identity.js';
+import { sharedProcessTable } from '../process/table.js';
 import { restoreTierUp } from '../util/v8-tuning.js';
 import { Daemon } from './daemon.js';
 import { mergeBotExpositions } from './fleet-metrics.js';
@@ -58,6 +59,8 @@ export class Fleet {
   private readonly secret = newControlSecret();
   private readonly processMetrics = createProcessMetrics();
   private readonly startedAt = Date.now();
+  /** The bots' local-conflicts step: one read of the process table serves the bots that start within 500 ms. */
+  private readonly processTable = sharedProcessTable(500);
   private health: HealthServer | undefined;
   private balancer: Balancer | undefined;
   private stopping: { force: boolean } | undefined;
@@ -125,7 +128,8 @@ export class Fleet {
     log.info(`up: starting ${valid.length} bot(s) from ${config.configFile}${this.units.size > valid.length ? ` (${this.units.size - valid.length} not valid, named above)` : ''}`);
     this.balancer = Balancer.create({ leases: this.leases, configs: () => this.runningConfigs(), units: () => this.leadingUnits(), fleet: config.fleet, logger: log.child('balance') });
     for (const u of valid) this.startUnit(u);
-    restoreTierUp();
+    // V8's optimizing compiler stays delayed until every bot is past start-up (see util/v8-tuning.ts).
+    void Promise.all(valid.map((u) => u.daemon?.startedUp)).then(() => restoreTierUp());
     await this.stopWanted;
     await this.shutdown();
     return this.exitCode;
@@ -320,6 +324,7 @@ export class Fleet {
         sink: prefixedSink(`${name} | `),
         onChange: () => this.balancer?.poke(),
         acquireDelay: () => this.balancer?.acquireDelay(botId) ?? 0,
+        processTable: this.processTable,
       },
     });
     u.daemon = daemon;

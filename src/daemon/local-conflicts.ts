@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { readHostInstances } from '../control/instances.js';
 import { conflictsAmong, findTokenHolders, type TokenHolder } from '../process/conflicts.js';
 import { stopTree } from '../process/tree.js';
+import type { ProcessEntry } from '../process/table.js';
 import type { Steps } from './steps.js';
 
 /** Stop bots whose botwarden died (kill -9): the orphans this host's instance records name, stopped without asking. */
@@ -31,6 +32,8 @@ export async function resolveLocalConflicts(opts: {
   stopTimeoutMs: number;
   steps: Steps;
   logger: Logger;
+  /** Where the process table comes from (`up` shares one read between its bots); default: read it now. */
+  table?: () => Promise<ProcessEntry[]>;
 }): Promise<{ orphansStopped: number[]; takenOver: TokenHolder[] }> {
   opts.steps.start('conflicts', 'local conflicts');
   const orphansStopped = await stopOrphans(opts);
@@ -39,7 +42,7 @@ export async function resolveLocalConflicts(opts: {
   const instances = (await readHostInstances(opts.stateDir, opts.botId)).live.map((r) => ({ pid: r.pid, instanceId: r.instanceId }));
   let holders: TokenHolder[];
   try {
-    holders = await findTokenHolders(opts.token, { excludePids: [process.pid], instances });
+    holders = await findTokenHolders(opts.token, { excludePids: [process.pid], instances, ...(opts.table ? { table: await opts.table() } : {}) });
   } catch (err) {
     opts.steps.warn('conflicts', `${orphanNote}not checked: ${err instanceof Error ? err.message : String(err)}`);
     return { orphansStopped, takenOver: [] };

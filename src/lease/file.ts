@@ -1,8 +1,12 @@
 // File lease (the default): one JSON record per bot in `<dir>/leases/`, guarded by an O_EXCL lock file; this host only.
+// The record, fence and lock files are a few bytes in the local state directory: they are read, and the lock created
+// and removed, with synchronous calls (microseconds each), where the promise API allocates ~8 KB per call (file
+// handle, promises, buffers): ~60 KB per renewal, ~2 MB/s of garbage at rest with a hundred bots under `up`. Only the
+// rename of the atomic write stays off the event loop: ext4 flushes the data of a file renamed over another (ms).
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { watch, type FSWatcher } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { silentLogger, type Logger } from '../log.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { randomUUID } from '../util/crypto-lite.js';
@@ -108,9 +112,11 @@ export class FileLeaseBackend implements LeaseBackend {
       if (!current || !sameHolding(current, record)) return;
       await stillLocked();
       // Removing the record is the notification: watchers see the directory change.
-      await unlink(this.recordPath(record.botId)).catch((err: unknown) => {
+      try {
+        unlinkSync(this.recordPath(record.botId));
+      } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fsError('cannot remove the lease record', err);
-      });
+      }
     });
   }
 
@@ -220,7 +226,7 @@ export class FileLeaseBackend implements LeaseBackend {
   private async readRecord(botId: number): Promise<LeaseRecord | null> {
     let raw: string;
     try {
-      raw = await readFile(this.recordPath(botId), 'utf8');
+      raw = readFileSync(this.recordPath(botId), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw this.fsError('cannot read the lease record', err);
@@ -232,7 +238,7 @@ export class FileLeaseBackend implements LeaseBackend {
 
   private async readFence(botId: number): Promise<number> {
     try {
-      const n = Number((await readFile(this.fencePath(botId), 'utf8')).trim());
+      const n = Number(readFileSync(this.fencePath(botId), 'utf8').trim());
       return Number.isSafeInteger(n) && n > 0 ? n : 0;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
@@ -262,11 +268,11 @@ export class FileLeaseBackend implements LeaseBackend {
     let delayMs = 2;
     for (;;) {
       try {
-        const fh = await open(path, 'wx');
+        const fd = openSync(path, 'wx');
         try {
-          await fh.writeFile(content);
+          writeSync(fd, content);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         break;
       } catch (err) {
@@ -284,7 +290,7 @@ export class FileLeaseBackend implements LeaseBackend {
     const lockedAt = monotonicMs();
     const stillLocked = async (): Promise<void> => {
       const heldMs = monotonicMs() - lockedAt;
-      const now = await readFile(path, 'utf8').catch(() => '');
+      const now = readOr(path, '');
       if (heldMs > this.lockStaleMs / 2 || now !== content) {
         throw leaseUnreachable(this.description, `lost the lock ${path} after ${Math.round(heldMs)} ms (was this process paused?)`);
       }
@@ -292,8 +298,7 @@ export class FileLeaseBackend implements LeaseBackend {
     try {
       return await fn(stillLocked);
     } finally {
-      const now = await readFile(path, 'utf8').catch(() => '');
-      if (now === content) await unlink(path).catch(() => undefined);
+      if (readOr(path, '') === content) removeQuietly(path);
     }
   }
 
@@ -302,8 +307,8 @@ export class FileLeaseBackend implements LeaseBackend {
     let raw: string;
     let ageMs: number;
     try {
-      raw = await readFile(path, 'utf8');
-      ageMs = Date.now() - (await stat(path)).mtimeMs;
+      raw = readFileSync(path, 'utf8');
+      ageMs = Date.now() - statSync(path).mtimeMs;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'ENOENT';
     }
@@ -313,23 +318,44 @@ export class FileLeaseBackend implements LeaseBackend {
     // Move it aside (only one breaker can move a given file), then check we moved the one we judged stale.
     const aside = `${path}.${randomUUID().slice(0, 8)}.stale`;
     try {
-      await rename(path, aside);
+      renameSync(path, aside);
     } catch {
       return true;
     }
-    const moved = await readFile(aside, 'utf8').catch(() => null);
+    const moved = readOr(aside, null);
     if (moved !== raw) {
       // We moved a fresh lock taken in between: put it back (fails if yet another one exists; its owner's stillLocked() then aborts).
-      await link(aside, path).catch(() => undefined);
+      try {
+        linkSync(aside, path);
+      } catch {
+        // another lock exists: its owner's stillLocked() aborts
+      }
     } else {
       this.logger.warn('broke a stale lease lock', { path, pid: info?.pid, reason: ownerGone ? 'owner process gone' : `older than ${this.lockStaleMs} ms` });
     }
-    await unlink(aside).catch(() => undefined);
+    removeQuietly(aside);
     return true;
   }
 
   private fsError(what: string, err: unknown) {
     return leaseUnreachable(this.description, `${what}: ${messageOf(err)}`, err);
+  }
+}
+
+/** The file's text, or `fallback` when it cannot be read (gone). */
+function readOr<T>(path: string, fallback: T): string | T {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 

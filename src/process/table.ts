@@ -39,6 +39,27 @@ export async function readProcessTable(opts: ProcessTableOptions = {}): Promise<
   return readPsTable(runCommand);
 }
 
+/**
+ * A reader of the table (with `details`) that many callers share: a read started less than `maxAgeMs` ago (or still
+ * running) answers them all. `botwarden up` gives it to its bots' preflights, so a hundred bots starting together
+ * read the host's processes a few times, not a hundred times (each read is O(processes), and each bot adds two).
+ * The table is dropped `maxAgeMs` after its read started: nothing stays in memory between start-ups.
+ */
+export function sharedProcessTable(maxAgeMs: number): () => Promise<ProcessEntry[]> {
+  let last: Promise<ProcessEntry[]> | undefined;
+  return () => {
+    if (last) return last;
+    const table = readProcessTable({ details: true });
+    last = table;
+    const forget = (): void => {
+      if (last === table) last = undefined;
+    };
+    setTimeout(forget, maxAgeMs).unref();
+    table.catch(forget);
+    return table;
+  };
+}
+
 /** Linux: `/proc/<pid>/stat` (and with `details` `cmdline` and `environ`) of every process. Synchronous: /proc is kernel memory. */
 export function readProcfsTable(opts: ProcessTableOptions = {}): ProcessEntry[] {
   const out: ProcessEntry[] = [];

@@ -1,5 +1,5 @@
 // A process and its descendants: list them, stop them all (polite, then forced), sum their memory.
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { isDeadState, procStatFields, readProcFile, tryReadProcFile } from '../util/procfs.js';
 import { monotonicMs } from '../util/clock.js';
 import { sleep } from '../util/sleep.js';
@@ -190,7 +190,7 @@ async function descendantsViaChildrenFiles(root: number): Promise<number[] | und
   let first = true;
   while (queue.length > 0) {
     const pid = queue.shift() as number;
-    const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    const tids = readTasks(pid);
     const lists = tids.map((tid) => readChildrenFile(`/proc/${pid}/task/${tid}/children`));
     if (first && tids.length > 0 && lists.every((l) => l instanceof Error && l.code === 'ENOENT')) {
       // The task dir exists but no children file: the kernel does not provide it.
@@ -209,6 +209,15 @@ async function descendantsViaChildrenFiles(root: number): Promise<number[] | und
     }
   }
   return out;
+}
+
+/** The thread ids of `pid` (synchronous: /proc is kernel memory, and the memory check walks every bot's tree every 2 s). */
+function readTasks(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
 }
 
 function readChildrenFile(file: string): string | NodeJS.ErrnoException {

@@ -1,7 +1,7 @@
 // The one way botwarden writes a file others read: a temp file beside it, created with its final mode, then renamed
 // over it, so a reader sees the old file or the new one, never half of one, and a secret is never readable by others.
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from './crypto-lite.js';
 import { sleep } from './sleep.js';
@@ -31,16 +31,22 @@ function transient(err: unknown): boolean {
   return code === 'EPERM' || code === 'EBUSY' || code === 'EACCES';
 }
 
-/** Write `data` to `file` atomically with `mode` (default 0600). On failure the temp file is removed and the error thrown. */
+/**
+ * Write `data` to `file` atomically with `mode` (default 0600). On failure the temp file is removed and the error
+ * thrown. The files written this way are small (lease records, service definitions): the temp file is created and
+ * written synchronously (microseconds; the promise API allocates a file handle and buffers per call, which the file
+ * lease pays on every renewal), and only the rename is awaited off the event loop: ext4 flushes the data of a file
+ * renamed over another, which takes milliseconds.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const mode = opts.mode ?? 0o600;
   if (opts.dirMode !== undefined) await mkdir(dirname(file), { recursive: true, mode: opts.dirMode });
   const tmp = tempPath(file);
   try {
-    if (mode === 'umask') await writeFile(tmp, data, { flag: 'wx' });
+    if (mode === 'umask') writeFileSync(tmp, data, { flag: 'wx' });
     else {
-      await writeFile(tmp, data, { mode, flag: 'wx' });
-      await chmod(tmp, mode);
+      writeFileSync(tmp, data, { mode, flag: 'wx' });
+      chmodSync(tmp, mode);
     }
     for (let attempt = 1; ; attempt++) {
       try {

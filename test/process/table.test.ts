@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeOutput, runCommand, type CommandRunner } from '../../src/process/command.js';
-import { ancestorsIn, descendantsIn, parseWmic, readProcfsTable, readPsTable, readWindowsTable, type ProcessEntry } from '../../src/process/table.js';
+import { ancestorsIn, descendantsIn, parseWmic, readProcfsTable, readPsTable, readWindowsTable, sharedProcessTable, type ProcessEntry } from '../../src/process/table.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A runner that answers per program (a string: printed; an Error: the command failed) and records what was run. */
 function fakeRunner(answers: Record<string, string | Error>): { run: CommandRunner; calls: string[] } {
@@ -116,4 +117,13 @@ test('descendantsIn and ancestorsIn walk the table (cycles and self-parents do n
   assert.deepEqual(descendantsIn(t, 6), []);
   assert.deepEqual(ancestorsIn(t, 7), [8]);
   assert.deepEqual(descendantsIn(t, 7), [8]);
+});
+
+test('sharedProcessTable: callers within maxAgeMs of a read share it (this process in it, with details); later callers get a fresh read', async () => {
+  const read = sharedProcessTable(50);
+  const first = await read();
+  assert.equal(await read(), first, 'a second caller right after shares the same read');
+  const self = first.find((p) => p.pid === process.pid);
+  assert.ok(self && self.args.length > 0, 'read with details: our own command line is in it');
+  await eventually('a fresh read once the shared one is older than maxAgeMs', async () => (await read()) !== first, 10_000, 20);
 });
