@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { RAW_ECHO, startInstance, tempStateDir, type Instance, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { openSse } from '../health/sse-reader.js';
 import { StatusPage, type PageFrame } from '../../src/health/page/index.js';
@@ -71,18 +71,14 @@ function assertNoToken(text: string, token: string, where: string): void {
 test('status page: standby → leader on handover without reload, crash restart shown, token never shown', { skip: SKIP, timeout: 60_000 }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/install-system-deps.sh\` as root`);
   const started = Date.now();
-  let emu: RunningEmulator | undefined;
-  let a: Instance | undefined;
-  let b: Instance | undefined;
-  const state = tempStateDir();
+  let fleet: Fleet | undefined;
   try {
-    emu = await startFleetEmulator();
-    const bot = await emu.createBot('status_page_bot');
-    const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } };
-    a = await startInstance(common);
+    fleet = await startFleet({ username: 'status_page_bot', names: [], env: { PRINT_TOKEN: '1' } });
+    const { emu, bot } = fleet;
+    const a = await fleet.add('A');
     await a.waitFor(/ready pid/, 20_000);
     const launching = browserOnce();
-    b = await startInstance({ ...common, args: ['--health-allow-actions'], env: { ...common.env, BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
+    const b = await fleet.add('B', { args: ['--health-allow-actions'], env: { BOTWARDEN_ACTIONS_SECRET: ACTIONS_SECRET } });
     await b.waitFor(/standby: the lease is held by/, 20_000);
     const page = await (await launching).newPage({ viewport: { width: 1100, height: 900 } });
     const requested: string[] = [];
@@ -160,9 +156,7 @@ test('status page: standby → leader on handover without reload, crash restart 
     await until(page, 'a layout without horizontal scrolling at 375 px', 'document.documentElement.scrollWidth <= 375', 5_000);
     t.diagnostic(`browser test took ${Date.now() - started} ms`);
   } finally {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await emu?.close();
-    state.remove();
+    await fleet?.close();
   }
 });
 

@@ -8,8 +8,8 @@ import { RAW_ECHO, tempStateDir, startFleetEmulator, type RunningEmulator } from
 import { eventually } from '../helpers/wait.js';
 import { startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
 import { useRedis } from '../helpers/services.js';
-import { Traffic, describeReport } from '../helpers/traffic.js';
-import { ChatInjector, WORKER_ECHO, describeOrder, dropKeys, orderReport } from '../workers/helpers.js';
+import { Traffic, describeChatOrder, describeReport } from '../helpers/traffic.js';
+import { WORKER_ECHO, dropKeys } from '../workers/helpers.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
 const shared = await useRedis();
@@ -81,10 +81,10 @@ test('up: a bot with `workers:` runs as a worker on two hosts next to a plain bo
     await eventually('the plain bot leads on exactly one host', async () => (await Promise.all(hosts.map((h) => h.status()))).filter((s) => entry(s, 'p').role === 'leader').length === 1, 30_000);
 
     plain = new Traffic(emu, pBot.id, { prefix: 'p', everyMs: 40, max: 400 }).start();
-    const first = new ChatInjector(emu, wBot.id, { chats: 16, everyMs: 4, max: 320, base: 5000 });
+    const first = new Traffic(emu, wBot.id, { prefix: 'a', chats: 16, chatBase: 5000, everyMs: 4, max: 320 }).start();
     await first.done();
-    const r1 = await orderReport(emu, wBot.id, first.texts, 60_000);
-    t.diagnostic(`before the kill: ${describeOrder(r1)}`);
+    const r1 = await first.chatOrder(60_000);
+    t.diagnostic(`before the kill: ${describeChatOrder(r1)}`);
     assert.deepEqual(r1.missing, []);
     assert.deepEqual(r1.orderViolations, []);
     assert.deepEqual(r1.lateRepeats, []);
@@ -94,13 +94,13 @@ test('up: a bot with `workers:` runs as a worker on two hosts next to a plain bo
     assert.ok(delivered.every((d) => d > 0), 'both hosts handled updates of the worker bot');
 
     // kill -9 of host A's whole process group (botwarden and both bots' children), with traffic flowing.
-    const second = new ChatInjector(emu, wBot.id, { chats: 16, everyMs: 6, max: 320, base: 6000 });
-    await eventually('traffic flows again', () => second.texts.length >= 80, 30_000);
+    const second = new Traffic(emu, wBot.id, { prefix: 'b', chats: 16, chatBase: 6000, everyMs: 6, max: 320 }).start();
+    await eventually('traffic flows again', () => second.count >= 80, 30_000);
     process.kill(-a.child.pid!, 'SIGKILL');
     await a.exited();
     await second.done();
-    const r2 = await orderReport(emu, wBot.id, second.texts, 60_000);
-    t.diagnostic(`around the kill: ${describeOrder(r2)}`);
+    const r2 = await second.chatOrder(60_000);
+    t.diagnostic(`around the kill: ${describeChatOrder(r2)}`);
     assert.deepEqual(r2.missing, []);
     assert.deepEqual(r2.orderViolations, []);
     assert.deepEqual(r2.lateRepeats, [], 'a killed host cannot finish anything late');

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { RAW_ECHO, startInstance, tempStateDir, type Instance, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
 function post(base: string, action: string, secret?: string): Promise<Response> {
@@ -10,15 +10,11 @@ function post(base: string, action: string, secret?: string): Promise<Response> 
 }
 
 test('run --health-allow-actions: generated secret in a 0600 file; restart and step down work; standby and read-only refuse', async () => {
-  let emu: RunningEmulator | undefined;
-  let a: Instance | undefined;
-  let b: Instance | undefined;
-  const state = tempStateDir();
+  let fleet: Fleet | undefined;
   try {
-    emu = await startFleetEmulator();
-    const bot = await emu.createBot('actions_bot');
-    const common = { token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO] };
-    a = await startInstance({ ...common, args: ['--health-allow-actions'] });
+    fleet = await startFleet({ username: 'actions_bot', names: [] });
+    const bot = fleet.bot;
+    const a = await fleet.add('A', { args: ['--health-allow-actions'] });
     const file = (await a.waitFor(/the secret is in (\S+) \(send it as X-Botwarden-Secret\)/, 10_000))[1]!;
     await a.waitFor(/ready pid/, 20_000);
     const secret = readFileSync(file, 'utf8').trim();
@@ -27,7 +23,7 @@ test('run --health-allow-actions: generated secret in a 0600 file; restart and s
     assert.ok(!a.stdout().includes(secret) && !a.stderr().includes(secret), 'the secret itself is never printed');
     assert.ok(!secret.includes(bot.token.split(':')[1]!.slice(0, 12)));
 
-    b = await startInstance(common);
+    const b = await fleet.add('B');
     await b.waitFor(/standby: the lease is held by/, 20_000);
 
     assert.equal((await post(a.healthUrl, 'restart')).status, 401);
@@ -38,12 +34,12 @@ test('run --health-allow-actions: generated secret in a 0600 file; restart and s
 
     const restart = await post(a.healthUrl, 'restart', secret);
     assert.equal(restart.status, 202, await restart.clone().text());
-    await eventually('A restarted its bot', async () => (await a!.status()).child.restarts === 1 && (await a!.status()).child.pid !== null, 10_000);
+    await eventually('A restarted its bot', async () => (await a.status()).child.restarts === 1 && (await a.status()).child.pid !== null, 10_000);
     assert.match(a.stderr(), /restart requested from the status page/);
 
     assert.equal((await post(a.healthUrl, 'step-down', secret)).status, 202);
-    await eventually('B leads', async () => (await b!.status()).role === 'leader', 10_000);
-    await eventually('A is standby', async () => (await a!.status()).role === 'standby', 10_000);
+    await eventually('B leads', async () => (await b.status()).role === 'leader', 10_000);
+    await eventually('A is standby', async () => (await a.status()).role === 'standby', 10_000);
     const refused = await post(a.healthUrl, 'restart', secret);
     assert.equal(refused.status, 409);
     assert.match(((await refused.json()) as { error: string }).error, /standby/);
@@ -53,8 +49,6 @@ test('run --health-allow-actions: generated secret in a 0600 file; restart and s
     assert.equal(await a.exited(), 0, a.stderr());
     assert.equal(existsSync(file), false, 'the secret file is removed on exit');
   } finally {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await emu?.close();
-    state.remove();
+    await fleet?.close();
   }
 });

@@ -257,9 +257,12 @@ export async function waitForAnyLeader(insts: readonly Instance[], timeoutMs = 1
 // ---------------------------------------------------------------------------------------------------------------
 // A fleet: one emulator bot served by N instances.
 
+/** What one instance of a fleet may have besides the fleet's options. */
+export type InstanceExtras = Omit<InstanceOptions, 'name' | 'token' | 'apiRoot' | 'stateDir'>;
+
 /** Options of startFleet: InstanceOptions for every instance, minus what the fleet decides. */
-export interface FleetOptions extends Omit<InstanceOptions, 'name' | 'token' | 'apiRoot' | 'stateDir'> {
-  /** Instance names, started in this order, each once the previous one printed its health URL (default A, B). */
+export interface FleetOptions extends InstanceExtras {
+  /** Instance names, started in this order, each once the previous one printed its health URL (default A, B; [] for none). */
   names?: string[];
   /** The emulator to use (default: a new one, closed with the fleet). */
   emulator?: RunningEmulator;
@@ -279,8 +282,8 @@ export interface Fleet {
   readonly stateDir: string;
   /** The instance that is leader now (bounded wait). */
   leader(timeoutMs?: number): Promise<Instance>;
-  /** Start one more instance with the fleet's options. */
-  add(name: string): Promise<Instance>;
+  /** Start one more instance with the fleet's options, and `extra` ones for it alone (its `env` added to the fleet's). */
+  add(name: string, extra?: InstanceExtras): Promise<Instance>;
   /** Dispose of every instance, then the emulator if the fleet started it, then the shared state dir (safe twice). */
   close(): Promise<void>;
 }
@@ -300,9 +303,10 @@ export async function startFleet(o: FleetOptions = {}): Promise<Fleet> {
   };
   try {
     const bot = await emu.createBot(o.username ? { username: o.username } : {});
-    const add = async (name: string): Promise<Instance> => {
+    const add = async (name: string, extra: InstanceExtras = {}): Promise<Instance> => {
       const apiRoot = o.apiRootFor ? await o.apiRootFor(name) : emu.url;
-      const inst = await startInstance({ ...o, name, token: bot.token, apiRoot, ...(shared ? { stateDir: shared.dir } : {}) });
+      const env = { ...o.env, ...extra.env };
+      const inst = await startInstance({ ...o, ...extra, env, name, token: bot.token, apiRoot, ...(shared ? { stateDir: shared.dir } : {}) });
       instances.push(inst);
       return inst;
     };

@@ -1,6 +1,7 @@
 // Traffic through the emulator: numbered texts sent to a bot at a steady (optionally seeded-jittered) pace, bounded,
-// and the bot's replies read back with the emulator's `sent?min=N` wait; the report says what was lost, answered
-// twice, delivered twice, refused with 409, and the longest time without an answer.
+// from one user or round-robin over many chats, and the bot's replies read back with the emulator's `sent?min=N` wait;
+// the report says what was lost, answered twice, delivered twice, refused with 409, and the longest time without an
+// answer; over many chats, whether each chat's replies came in order.
 import type { EmulatorClient, SentMessage } from '../../src/emulator/index.js';
 import { seededRandom, TEST_SEED } from './random.js';
 
@@ -27,6 +28,10 @@ export interface TrafficOptions {
   /** The instance that answered, from a reply's text (e.g. `from:(\S+)`). */
   tagOf?: (reply: string) => string | undefined;
   signal?: AbortSignal;
+  /** Text n goes to chat `chatBase + n % chats` (default: the emulator's default chat). */
+  chats?: number;
+  /** The first chat id when `chats` is set (default 5000). */
+  chatBase?: number;
 }
 
 /** What a window of traffic looked like from the users' side. */
@@ -39,6 +44,22 @@ export interface TrafficSummary {
   longestGapMs: number;
   /** Largest send → first reply delay. */
   maxLatencyMs: number;
+}
+
+/** Per chat (traffic over `chats`): replies in the order of the texts, none lost; duplicates counted. */
+export interface ChatOrderReport {
+  sent: number;
+  /** Texts that got no reply. */
+  missing: string[];
+  /**
+   * Replies that break a chat's order: a text answered before the one before it in its chat (a gap), or answered for
+   * the first time after a later one of its chat.
+   */
+  orderViolations: string[];
+  /** A reply repeated after later texts of its chat were answered (a frozen worker's bot finishing late). */
+  lateRepeats: string[];
+  /** Replies beyond the first, per text. */
+  duplicates: number;
 }
 
 /** TrafficSummary plus what the emulator counted, with the texts behind the numbers. */
@@ -62,6 +83,8 @@ export class Traffic {
   readonly texts: string[] = [];
   /** update_id of each text, same index. */
   readonly updateIds: number[] = [];
+  /** The number of each reply, in the order the emulator recorded them (repeats included). */
+  readonly replyOrder: number[] = [];
   /** Sends the emulator refused or did not answer. */
   sendErrors = 0;
   private readonly prefix: string;
@@ -96,7 +119,8 @@ export class Traffic {
     this.texts.push(text);
     this.log.sentAt.set(n, Date.now());
     try {
-      this.updateIds[n] = await this.emu.sendText(this.botId, text);
+      const chats = this.opts.chats;
+      this.updateIds[n] = await this.emu.sendText(this.botId, text, chats ? { chat_id: (this.opts.chatBase ?? 5000) + (n % chats) } : {});
     } catch (err) {
       this.sendErrors++;
       throw err;
@@ -213,6 +237,34 @@ export class Traffic {
     };
   }
 
+  /** Drain (bounded), then check each chat's order: text n is the (n / chats)-th of chat n % chats. */
+  async chatOrder(timeoutMs = 30_000): Promise<ChatOrderReport> {
+    await this.drain(timeoutMs);
+    const chats = this.opts.chats ?? 1;
+    const seen = new Set<number>();
+    const maxSeq = new Map<number, number>();
+    const orderViolations: string[] = [];
+    const lateRepeats: string[] = [];
+    const name = (chat: number, seq: number): string => this.texts[seq * chats + chat] ?? `chat ${chat} #${seq}`;
+    for (const n of this.replyOrder) {
+      const chat = n % chats;
+      const s = Math.floor(n / chats);
+      const max = maxSeq.get(chat) ?? -1;
+      // A repeat of the latest one is a plain duplicate (at-least-once).
+      if (s > max + 1) orderViolations.push(`${name(chat, s)} before ${name(chat, max + 1)}`);
+      else if (s < max) (seen.has(n) ? lateRepeats : orderViolations).push(`${name(chat, s)} after ${name(chat, max)}`);
+      seen.add(n);
+      maxSeq.set(chat, Math.max(max, s));
+    }
+    return {
+      sent: this.texts.length,
+      missing: this.texts.filter((_t, n) => !this.log.replies.has(n)),
+      orderViolations,
+      lateRepeats,
+      duplicates: this.replyOrder.length - seen.size,
+    };
+  }
+
   private take(sent: readonly SentMessage[]): void {
     for (let i = this.seen; i < sent.length; i++) {
       const m = sent[i];
@@ -220,6 +272,7 @@ export class Traffic {
       if (!m || !hit) continue;
       const n = Number(hit[1]);
       if (n >= this.texts.length) continue;
+      this.replyOrder.push(n);
       const list = this.log.replies.get(n) ?? [];
       list.push(m.at);
       this.log.replies.set(n, list);
@@ -264,4 +317,9 @@ export function summarizeTraffic(t: TrafficLog, fromMs: number, untilMs: number)
 export function describeReport(r: TrafficReport): string {
   const dups = r.duplicateTexts.map((d) => `${d.text}×${d.times}`).join(' ');
   return `sent ${r.sent}, lost ${r.lost}${r.lostTexts.length ? ` (${r.lostTexts.slice(0, 10).join(' ')})` : ''}, answered twice ${r.duplicateTexts.length}${dups ? ` (${dups})` : ''}, delivered twice ${r.redelivered}, 409s ${r.conflicts}, longest gap ${r.longestGapMs} ms`;
+}
+
+/** One line for t.diagnostic. */
+export function describeChatOrder(r: ChatOrderReport): string {
+  return `sent ${r.sent}, missing ${r.missing.length}${r.missing.length ? ` (${r.missing.slice(0, 8).join(' ')})` : ''}, order violations ${r.orderViolations.length}${r.orderViolations.length ? ` (${r.orderViolations.slice(0, 5).join('; ')})` : ''}, late repeats ${r.lateRepeats.length}, duplicates ${r.duplicates}`;
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLeaseBackend } from '../../src/lease/index.js';
-import type { LeaseBackend, LeaseClaim } from '../../src/lease/types.js';
+import type { LeaseBackend, LeaseClaim, LeaseRecord } from '../../src/lease/types.js';
+import { BotwardenError } from '../../src/errors.js';
 import { uniqueSuffix } from '../helpers/random.js';
 import { usePostgres, useRedis, type Service } from '../helpers/services.js';
 
@@ -100,4 +101,28 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
     if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Acquire for `claim` once `backend` has its connections back (its server killed them): until then each try may only
+ * fail as LEASE_UNREACHABLE (anything else fails the test); rejects after `timeoutMs`.
+ */
+export async function acquireWhileReconnecting(backend: LeaseBackend, claim: LeaseClaim, timeoutMs: number, what: string): Promise<LeaseRecord> {
+  let rec: LeaseRecord | undefined;
+  await waitUntil(
+    async () => {
+      try {
+        const r = await backend.tryAcquire(claim, 5000);
+        if (r.acquired) rec = r.record;
+        return r.acquired;
+      } catch (err) {
+        if (err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE') return false;
+        throw err;
+      }
+    },
+    timeoutMs,
+    what,
+    20,
+  );
+  return rec as LeaseRecord;
 }

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createLeaseBackend } from '../../src/lease/index.js';
 import { PostgresLeaseBackend } from '../../src/lease/postgres.js';
-import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';
-import { claimFor, dropTable, serviceFor, uniqueBotId, uniqueTable, waitUntil } from './helpers.js';
+import { acquireWhileReconnecting, claimFor, dropTable, serviceFor, uniqueBotId, uniqueTable, waitUntil } from './helpers.js';
 import { uniqueSuffix } from '../helpers/random.js';
 
 const postgres = await serviceFor('postgres');
@@ -77,29 +76,14 @@ test('postgres: connections killed by pg_terminate_backend: queries and LISTEN r
     assert.equal(await b.holder(botId), null);
     const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
     assert.ok(killed.rowCount! >= 2, `killed ${killed.rowCount} connections (pool + listener)`);
-    let rec: LeaseRecord | undefined;
-    await waitUntil(
-      async () => {
-        try {
-          const r = await b.tryAcquire(claimFor(botId, 'A'), 5000);
-          if (r.acquired) rec = r.record;
-          return r.acquired;
-        } catch (err) {
-          assert.ok(err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE', String(err));
-          return false;
-        }
-      },
-      3000,
-      'acquire after pg_terminate_backend',
-      20,
-    );
+    const rec = await acquireWhileReconnecting(b, claimFor(botId, 'A'), 3000, 'acquire after pg_terminate_backend');
     // The LISTEN connection is re-established (it also pokes watchers once when it comes back).
     await waitUntil(async () => {
       const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", [app]);
       return (r.rows[0] as { n: number }).n === 1;
     }, 3000, 'LISTEN again');
     const before = notices;
-    await other.release(rec!);
+    await other.release(rec);
     await waitUntil(() => notices > before, 1000, 'release notice after reconnect');
     await unwatch();
   } finally {

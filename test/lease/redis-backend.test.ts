@@ -7,7 +7,7 @@ import { RedisLeaseBackend } from '../../src/lease/redis.js';
 import type { LeaseRecord } from '../../src/lease/types.js';
 import { BotwardenError } from '../../src/errors.js';
 import { contractTests } from './contract.js';
-import { claimFor, redisCleanup, serviceFor, uniqueBotId, waitUntil } from './helpers.js';
+import { acquireWhileReconnecting, claimFor, redisCleanup, serviceFor, uniqueBotId, waitUntil } from './helpers.js';
 
 const redis = await serviceFor('redis');
 const REDIS_URL = redis.url;
@@ -58,22 +58,7 @@ test('redis: the client recovers after its connections are killed (CLIENT KILL),
     };
     assert.equal(await kill(), 2, 'command and watch connections found');
     // The next calls may fail while reconnecting; within 2 s they work again.
-    let rec: LeaseRecord | undefined;
-    await waitUntil(
-      async () => {
-        try {
-          const r = await b.tryAcquire(claimFor(botId, 'A'), 5000);
-          if (r.acquired) rec = r.record;
-          return r.acquired;
-        } catch (err) {
-          assert.ok(err instanceof BotwardenError && err.code === 'LEASE_UNREACHABLE', String(err));
-          return false;
-        }
-      },
-      2000,
-      'acquire after CLIENT KILL',
-      20,
-    );
+    const rec = await acquireWhileReconnecting(b, claimFor(botId, 'A'), 2000, 'acquire after CLIENT KILL');
     // The watch connection came back subscribed: a release by another client reaches it.
     await waitUntil(async () => {
       const subs = (await admin.pubsub('NUMSUB', `botwarden:lease:${botId}:released`)) as [string, number];
@@ -81,7 +66,7 @@ test('redis: the client recovers after its connections are killed (CLIENT KILL),
     }, 2000, 'resubscribe');
     const other = createLeaseBackend(REDIS_URL, {});
     await other.open();
-    await other.release(rec!);
+    await other.release(rec);
     await other.close();
     await waitUntil(() => notices === 1, 1000, 'release notice after reconnect');
     await unwatch();

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startFleetEmulator, type RunningEmulator, EXAMPLES, ptb13Missing, type Instance } from '../helpers/fleet.js';
 import { useRedis } from '../helpers/services.js';
+import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
-import { ChatInjector, describeOrder, dropKeys, orderReport, startWorker } from './helpers.js';
-
+import { dropKeys, startWorker } from './helpers.js';
 
 const shared = await useRedis();
 let emu: RunningEmulator;
@@ -37,16 +37,16 @@ for (const [name, command, missing] of BOTS) {
       await start('A');
       await start('B');
       await eventually('partitions spread over both', async () => (await Promise.all([...insts.values()].map((i) => i.probe()))).every((s) => (s?.workers?.partitions.length ?? 0) > 0), 20_000);
-      const inj = new ChatInjector(emu, bot.id, { chats: 12, everyMs: 10, max: 240 });
-      await eventually('80 messages sent', () => inj.texts.length >= 80, 60_000);
+      const inj = new Traffic(emu, bot.id, { chats: 12, everyMs: 10, max: 240 }).start();
+      await eventually('80 messages sent', () => inj.count >= 80, 60_000);
       const victim = (await insts.get('A')!.probe())?.role === 'leader' ? 'B' : 'A';
-      t.diagnostic(`kill -9 ${victim} after ${inj.texts.length} messages`);
+      t.diagnostic(`kill -9 ${victim} after ${inj.count} messages`);
       await insts.get(victim)!.kill9();
       await insts.get(victim)!.dispose();
       await start(victim);
       await inj.done();
-      const r = await orderReport(emu, bot.id, inj.texts, 40_000);
-      t.diagnostic(describeOrder(r));
+      const r = await inj.chatOrder(40_000);
+      t.diagnostic(describeChatOrder(r));
       assert.deepEqual(r.missing, []);
       assert.deepEqual(r.orderViolations, []);
       assert.deepEqual(r.lateRepeats, []);

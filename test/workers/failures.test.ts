@@ -4,8 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
 import { redisServerMissing, startPrivateRedis, useRedis } from '../helpers/services.js';
+import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
-import { ChatInjector, describeOrder, dropKeys, metricSum, orderReport, seeded, startWorker } from './helpers.js';
+import { dropKeys, metricSum, seeded, startWorker } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -27,8 +28,8 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
   try {
     for (const name of ['A', 'B', 'C']) insts.push(await startWorker({ name, emu, token: bot.token, redis: shared.url, handlerMs: 20 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
-    const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 500 });
-    await eventually('100 messages sent (the workers have some in hand)', () => inj.texts.length >= 100, 60_000);
+    const inj = new Traffic(emu, bot.id, { chats: 20, everyMs: 8, max: 500 }).start();
+    await eventually('100 messages sent (the workers have some in hand)', () => inj.count >= 100, 60_000);
     const snaps = await Promise.all(insts.map((i) => i.probe()));
     const candidates = insts.filter((_i, k) => snaps[k]?.role !== 'leader');
     const victim = candidates[Math.floor(rnd() * candidates.length)]!;
@@ -43,8 +44,8 @@ test('a worker frozen longer than the TTL: the others take its partitions, its l
     victim.thaw();
     await eventually('the thawed worker owns partitions again', async () => ((await victim.probe())?.workers?.partitions.length ?? 0) > 0, 20_000);
     await inj.done();
-    const r = await orderReport(emu, bot.id, inj.texts, 40_000);
-    t.diagnostic(describeOrder(r));
+    const r = await inj.chatOrder(40_000);
+    t.diagnostic(describeChatOrder(r));
     const fenced = await metricSum(victim, 'botwarden_workers_fenced_total');
     t.diagnostic(`fenced confirmations on the thawed worker: ${fenced}; late repeats: ${r.lateRepeats.join(' ') || 'none'}`);
     assert.deepEqual(r.missing, []);
@@ -65,16 +66,16 @@ test('Redis killed -9 and started again with AOF, down longer than the TTL: noth
   try {
     for (const name of ['A', 'B']) insts.push(await startWorker({ name, emu, token: bot.token, redis: redis.url, handlerMs: 10 }));
     await eventually('all partitions owned', async () => (await ownedBy(insts)) === 8, 20_000);
-    const inj = new ChatInjector(emu, bot.id, { chats: 10, everyMs: 10, max: 400 });
-    await eventually('100 messages sent', () => inj.texts.length >= 100, 60_000);
+    const inj = new Traffic(emu, bot.id, { chats: 10, everyMs: 10, max: 400 }).start();
+    await eventually('100 messages sent', () => inj.count >= 100, 60_000);
     await redis.stop({ crash: true });
-    t.diagnostic(`Redis killed -9 after ${inj.texts.length} messages`);
+    t.diagnostic(`Redis killed -9 after ${inj.count} messages`);
     await sleep(4000); // Redis stays down longer than the 3 s TTL (the scenario)
     await redis.start();
-    t.diagnostic(`Redis started again after ${inj.texts.length} messages`);
+    t.diagnostic(`Redis started again after ${inj.count} messages`);
     await inj.done();
-    const r = await orderReport(emu, bot.id, inj.texts, 40_000);
-    t.diagnostic(describeOrder(r));
+    const r = await inj.chatOrder(40_000);
+    t.diagnostic(describeChatOrder(r));
     const redelivered = (await Promise.all(insts.map((i) => metricSum(i, 'botwarden_workers_redelivered_total')))).reduce((a, b) => a + b, 0);
     t.diagnostic(`redelivered: ${redelivered}`);
     assert.deepEqual(r.missing, []);

@@ -4,8 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
 import { useRedis } from '../helpers/services.js';
+import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
-import { ChatInjector, describeOrder, dropKeys, metricSum, orderReport, seeded, startWorker } from './helpers.js';
+import { dropKeys, metricSum, seeded, startWorker } from './helpers.js';
 
 const shared = await useRedis();
 let emu: RunningEmulator;
@@ -33,10 +34,10 @@ test('3 workers share the partitions: every chat answered in order, nothing lost
       20_000,
     );
     t.diagnostic(`partitions: ${owned.map((p, i) => `${insts[i]!.name}=${p.join(',')}`).join(' ')}`);
-    const inj = new ChatInjector(emu, bot.id, { chats: 24, everyMs: 3, max: 480 });
+    const inj = new Traffic(emu, bot.id, { chats: 24, everyMs: 3, max: 480 }).start();
     await inj.done();
-    const r = await orderReport(emu, bot.id, inj.texts);
-    t.diagnostic(describeOrder(r));
+    const r = await inj.chatOrder();
+    t.diagnostic(describeChatOrder(r));
     assert.deepEqual(r.missing, []);
     assert.deepEqual(r.orderViolations, []);
     assert.deepEqual(r.lateRepeats, []);
@@ -76,7 +77,7 @@ test('kill -9 of workers and of the poller (seeded): 0 lost, per-chat order kept
   try {
     for (const n of names) await start(n);
     await eventually('all partitions owned', async () => (await Promise.all([...insts.values()].map((i) => i.probe()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0) === 8, 20_000);
-    const inj = new ChatInjector(emu, bot.id, { chats: 20, everyMs: 8, max: 600 });
+    const inj = new Traffic(emu, bot.id, { chats: 20, everyMs: 8, max: 600 }).start();
     let inHandAtKills = 0;
     for (let round = 0; round < 3; round++) {
       const sent = 80 * (round + 1);
@@ -94,8 +95,8 @@ test('kill -9 of workers and of the poller (seeded): 0 lost, per-chat order kept
       await start(victim);
     }
     await inj.done();
-    const r = await orderReport(emu, bot.id, inj.texts, 40_000);
-    t.diagnostic(describeOrder(r));
+    const r = await inj.chatOrder(40_000);
+    t.diagnostic(describeChatOrder(r));
     const redelivered = (await Promise.all([...insts.values()].map((i) => metricSum(i, 'botwarden_workers_redelivered_total')))).reduce((a, b) => a + b, 0);
     t.diagnostic(`redelivered (metrics of the live instances): ${redelivered}; in hand at the kills (sampled just before): ${inHandAtKills}`);
     assert.deepEqual(r.missing, []);
