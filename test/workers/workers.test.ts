@@ -81,7 +81,7 @@ test('kill -9 of workers and of the poller (seeded): 0 lost, per-chat order kept
     let inHandAtKills = 0;
     for (let round = 0; round < 3; round++) {
       const sent = 80 * (round + 1);
-      await eventually(`${sent} messages sent`, () => inj.texts.length >= sent, 60_000);
+      await eventually(`${sent} messages sent`, () => inj.count >= sent, 60_000);
       const snaps = await Promise.all(names.map(async (n) => ({ n, s: await insts.get(n)!.status() })));
       // Round 1 kills the poller; the others a seeded worker that is not the poller.
       const poller = snaps.find((x) => x.s?.role === 'leader')?.n;
