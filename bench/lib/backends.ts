@@ -1,33 +1,23 @@
-// Lease backends the failover benchmark uses, and whether each is reachable on 127.0.0.1.
-import net from 'node:net';
+// Lease backends the benchmarks use. Redis and PostgreSQL come from test/helpers/services.ts: the server on 127.0.0.1
+// (BENCH_REDIS_URL, BENCH_POSTGRES_URL) when it answers, else a private one on a free port, else why there is none.
+import { SHARED_PG_URL, SHARED_REDIS_URL, usePostgres, useRedis, type Service } from '../../test/helpers/services.js';
 
-/** A lease backend: its --lease URL (undefined = the default file lease in the state dir) and what to probe. */
+/** Redis for the benchmarks (one per bench process). */
+export const benchRedis = (): Promise<Service> => useRedis(process.env.BENCH_REDIS_URL ?? SHARED_REDIS_URL);
+/** PostgreSQL for the benchmarks (one per bench process). */
+export const benchPostgres = (): Promise<Service> => usePostgres(process.env.BENCH_POSTGRES_URL ?? SHARED_PG_URL);
+
+/** A lease backend: the server behind its --lease URL (none: the default file lease in the state dir). */
 export interface LeaseBackendSpec {
   name: 'file' | 'redis' | 'postgres';
-  lease?: string;
-  probePort?: number;
+  service?: () => Promise<Service>;
   /** Instances of this backend on "different hosts" need their own state dirs; file leases share one. */
   sharedStateDir: boolean;
 }
 
-/** file (shared state dir), Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 db test. */
+/** file (shared state dir), Redis, PostgreSQL. */
 export const LEASE_BACKENDS: LeaseBackendSpec[] = [
   { name: 'file', sharedStateDir: true },
-  { name: 'redis', lease: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0', probePort: 6379, sharedStateDir: false },
-  { name: 'postgres', lease: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', probePort: 5432, sharedStateDir: false },
+  { name: 'redis', service: benchRedis, sharedStateDir: false },
+  { name: 'postgres', service: benchPostgres, sharedStateDir: false },
 ];
-
-/** Resolves true when a TCP connection to 127.0.0.1:port opens within `timeoutMs`. */
-export function tcpReachable(port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}

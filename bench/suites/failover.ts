@@ -1,7 +1,7 @@
 // Suite 5: failover per lease backend (file, Redis, PostgreSQL): graceful handover (SIGTERM) and kill -9 of the leader.
 import path from 'node:path';
 import { hasRun, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
-import { LEASE_BACKENDS, tcpReachable, type LeaseBackendSpec } from '../lib/backends.js';
+import { LEASE_BACKENDS, type LeaseBackendSpec } from '../lib/backends.js';
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import { type RunningEmulator } from '../../test/helpers/fleet.js';
 import { delay, killGroup, killPid, pollUntil } from '../lib/proc.js';
@@ -56,12 +56,13 @@ export const failoverSuite: Suite = {
           results.set(backend.name, why);
           continue;
         }
-        if (backend.probePort && !(await tcpReachable(backend.probePort))) {
-          results.set(backend.name, `${backend.name} not reachable on 127.0.0.1:${backend.probePort}`);
+        const service = await backend.service?.();
+        if (service?.skip) {
+          results.set(backend.name, service.skip);
           continue;
         }
         try {
-          const r = await measureBackend(ctx, emu as RunningEmulator, backend, rounds);
+          const r = await measureBackend(ctx, emu as RunningEmulator, backend, service?.url, rounds);
           ctx.log(`${backend.name}: graceful ${r.graceful.map((x) => x.toFixed(0)).join(', ')} ms; kill -9 ${r.kill9.map((x) => x.toFixed(0)).join(', ')} ms; lost ${r.lost}/${r.sent}`);
           results.set(backend.name, r);
         } catch (err) {
@@ -75,7 +76,7 @@ export const failoverSuite: Suite = {
   },
 };
 
-async function measureBackend(ctx: SuiteContext, emu: RunningEmulator, backend: LeaseBackendSpec, rounds: number): Promise<BackendResult> {
+async function measureBackend(ctx: SuiteContext, emu: RunningEmulator, backend: LeaseBackendSpec, lease: string | undefined, rounds: number): Promise<BackendResult> {
   const dir = ctx.tempDir(`failover-${backend.name}`);
   const bot = await emu.createBot(`failover_${backend.name}_bot`);
   const driver = new Traffic(emu, bot.id, { prefix: 'f', everyMs: SEND_EVERY_MS, max: 100_000, tagOf: replyTag, signal: ctx.signal });
@@ -89,7 +90,7 @@ async function measureBackend(ctx: SuiteContext, emu: RunningEmulator, backend: 
       token: bot.token,
       apiRoot: emu.url,
       stateDir,
-      lease: backend.lease,
+      lease,
       leaseTtlMs: LEASE_TTL_MS,
       command: [process.execPath, path.join(FIXTURES, 'echo-bot.mjs')],
       env: { STAMP_FILE: stampFile, ECHO_INSTANCE: tag },

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pm2Peer } from '../peers/pm2.js';
+import { benchRedis } from '../lib/backends.js';
 import { BOTWARDEN_BIN, hasRun, ROOT, RUN_NA, shebangFlags } from '../lib/botwarden.js';
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { RunningEmulator } from '../../test/helpers/fleet.js';
@@ -18,7 +19,6 @@ import { FIXTURES, goal } from './common.js';
 
 const COUNTS = [1, 10, 50, 100] as const;
 const SETTLE_MS = 3000;
-const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 interface UpStatus {
   bots: Array<{ name: string; role: string; child: { pid: number | null } }>;
@@ -138,13 +138,15 @@ async function measurePm2(ctx: SuiteContext, n: number, windowMs: number): Promi
 
 /** Two hosts, one Redis, `n` echo bots: balance, then kill -9 of host A's process group. */
 async function twoHosts(ctx: SuiteContext, emu: RunningEmulator, n: number): Promise<{ split: string; failoverMs: number | null; answeredMs: number | null; conflicts: number; lost: number } | string> {
+  const redis = await benchRedis();
+  if (redis.skip) return redis.skip;
   const dir = ctx.tempDir('many-hosts');
   const bots: CreatedBot[] = await Promise.all(Array.from({ length: n }, (_v, i) => emu.createBot(`hosts_${i}_bot`)));
   const env = Object.fromEntries(bots.map((b, i) => [`HOSTS_T${i}`, b.token]));
   const ttlMs = 2000;
   const config = {
     apiRoot: emu.url,
-    lease: REDIS,
+    lease: redis.url,
     leaseTtl: ttlMs,
     fleet: `bench-${process.pid}-${bots[0]!.id}`,
     bots: bots.map((_b, i) => ({ name: `b${i}`, command: [process.execPath, path.join(FIXTURES, 'echo-bot.mjs')], tokenEnv: `HOSTS_T${i}`, env: { POLL_TIMEOUT_S: '1' } })),

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hasRun, ROOT, RUN_NA, startBotwardenRun, type BotwardenRun } from '../lib/botwarden.js';
-import { tcpReachable } from '../lib/backends.js';
+import { benchRedis } from '../lib/backends.js';
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { SentMessage } from '../../src/emulator/index.js';
 import type { RunningEmulator } from '../../test/helpers/fleet.js';
@@ -14,7 +14,8 @@ import type { Suite, SuiteContext } from '../lib/suite.js';
 import { naCell, type BenchTable } from '../lib/table.js';
 import { goal } from './common.js';
 
-const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+/** The Redis of this run (benchRedis), set before any worker starts. */
+let REDIS = '';
 const TTL_MS = 3000;
 const PARTITIONS = 16;
 /** The worker-mode echo bot the tests use; REPLY_STAMP=1 adds when it received each update. */
@@ -164,7 +165,9 @@ export const workersSuite: Suite = {
   title: 'Workers',
   budgetMs: 420_000,
   run: async (ctx) => {
-    const why = (await hasRun()) ? ((await emulatorMissing()) ?? ((await tcpReachable(6379)) ? undefined : 'Redis not reachable on 127.0.0.1:6379')) : RUN_NA;
+    const redis = await benchRedis();
+    REDIS = redis.url;
+    const why = (await hasRun()) ? ((await emulatorMissing()) ?? (redis.skip || undefined)) : RUN_NA;
     if (why) {
       ctx.emit(naTable(why));
       return;

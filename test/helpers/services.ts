@@ -25,17 +25,20 @@ export interface Service {
 
 const services = new Map<'redis' | 'postgres', Promise<Service>>();
 
-/** Redis for this test process: the shared one when it answers PING, else a private redis-server, else a reason to skip. */
-export function useRedis(): Promise<Service> {
+/**
+ * Redis for this process: the shared one (`shared`, default SHARED_REDIS_URL) when it answers PING, else a private
+ * redis-server, else a reason to skip. The first call decides for the whole process.
+ */
+export function useRedis(shared = SHARED_REDIS_URL): Promise<Service> {
   let s = services.get('redis');
   if (!s) {
     s = (async (): Promise<Service> => {
-      if (await redisAnswers(SHARED_REDIS_URL)) return { url: SHARED_REDIS_URL, source: 'shared', skip: false };
+      if (await redisAnswers(shared)) return { url: shared, source: 'shared', skip: false };
       const missing = redisServerMissing();
-      if (missing) return { url: '', source: 'none', skip: `Redis: nothing answers at ${SHARED_REDIS_URL} and ${missing}` };
+      if (missing) return { url: '', source: 'none', skip: `Redis: nothing answers at ${shared} and ${missing}` };
       const server = await startPrivateRedis();
       releaseOnExit(server.child());
-      console.log(`Redis: nothing answers at ${SHARED_REDIS_URL}; this test file uses a private redis-server at ${server.url}`);
+      console.log(`Redis: nothing answers at ${shared}; this process uses a private redis-server at ${server.url}`);
       return { url: `${server.url}/0`, source: 'private', skip: false };
     })();
     services.set('redis', s);
@@ -43,17 +46,20 @@ export function useRedis(): Promise<Service> {
   return s;
 }
 
-/** PostgreSQL for this test process: the shared one when `SELECT 1` works, else a private cluster, else a reason to skip. */
-export function usePostgres(): Promise<Service> {
+/**
+ * PostgreSQL for this process: the shared one (`shared`, default SHARED_PG_URL) when `SELECT 1` works, else a private
+ * cluster, else a reason to skip. The first call decides for the whole process.
+ */
+export function usePostgres(shared = SHARED_PG_URL): Promise<Service> {
   let s = services.get('postgres');
   if (!s) {
     s = (async (): Promise<Service> => {
-      if (await postgresAnswers(SHARED_PG_URL)) return { url: SHARED_PG_URL, source: 'shared', skip: false };
+      if (await postgresAnswers(shared)) return { url: shared, source: 'shared', skip: false };
       const missing = postgresMissing();
-      if (missing) return { url: '', source: 'none', skip: `PostgreSQL: nothing answers at ${SHARED_PG_URL} and ${missing}` };
+      if (missing) return { url: '', source: 'none', skip: `PostgreSQL: nothing answers at ${shared} and ${missing}` };
       const server = await startPrivatePostgres();
       process.once('exit', () => server.closeSync());
-      console.log(`PostgreSQL: nothing answers at ${SHARED_PG_URL}; this test file uses a private cluster at ${server.url}`);
+      console.log(`PostgreSQL: nothing answers at ${shared}; this process uses a private cluster at ${server.url}`);
       return { url: server.url, source: 'private', skip: false };
     })();
     services.set('postgres', s);
