@@ -144,8 +144,8 @@ test('status page: standby → leader on handover without reload, crash restart 
     // The screenshot for the README (token checked absent above, at this very state of the page).
     const shot = process.env['UPDATE_SCREENSHOTS'] === '1' || !existsSync(README_SHOT) ? README_SHOT : path.join(os.tmpdir(), 'botwarden-status-page.png');
     mkdirSync(path.dirname(shot), { recursive: true });
-    await until(page, 'the memory of the bot', `${textOf('memory')}.endsWith('MB')`, 5_000);
-    await until(page, 'a memory chart', `(document.getElementById('mem-line').getAttribute('d') || '').includes('L')`, 5_000);
+    await until(page, 'the memory of the bot', `${textOf('memory')}.endsWith('MB')`, 20_000);
+    await until(page, 'a memory chart', `(document.getElementById('mem-line').getAttribute('d') || '').includes('L')`, 20_000);
     await page.evaluate("document.getElementById('log').scrollTop = 1e9");
     await page.screenshot({ path: shot });
     assert.ok(statSync(shot).size > 10_000, 'the screenshot is not empty');
@@ -153,7 +153,7 @@ test('status page: standby → leader on handover without reload, crash restart 
 
     // Readable on a phone: one column, nothing wider than the screen.
     await page.setViewportSize({ width: 375, height: 800 });
-    await until(page, 'a layout without horizontal scrolling at 375 px', 'document.documentElement.scrollWidth <= 375', 5_000);
+    await until(page, 'a layout without horizontal scrolling at 375 px', 'document.documentElement.scrollWidth <= 375', 20_000);
     t.diagnostic(`browser test took ${Date.now() - started} ms`);
   } finally {
     await fleet?.close();
@@ -198,7 +198,7 @@ test('status page: reconnects by itself when its server comes back, without a re
     await until(page, 'standby, live', `${textOf('role')} === 'standby' && ${textOf('conn')} === 'live'`);
     await page.evaluate('window.__sameDocument = 7');
     await server.close();
-    await until(page, 'the lost connection', `${textOf('conn')} !== 'live'`, 5_000);
+    await until(page, 'the lost connection', `${textOf('conn')} !== 'live'`, 20_000);
     role = 'leader';
     server = await serve(server.port);
     await until(page, 'leader, live again', `${textOf('role')} === 'leader' && ${textOf('conn')} === 'live'`, 10_000);

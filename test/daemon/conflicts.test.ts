@@ -21,7 +21,7 @@ test('an unmanaged process with the token: exit 7 naming its pid; --takeover sto
   const state = tempStateDir();
   const stray = spawnProcess(process.execPath, ['-e', 'console.log("stray up"); setInterval(() => {}, 1000)'], { env: { BOT_TOKEN: bot.token } });
   try {
-    await stray.waitFor(/stray up/, 5000);
+    await stray.waitFor(/stray up/, 20_000);
     const refused = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], waitForHealth: false });
     assert.equal(await refused.exited(), 7, refused.stderr());
     assert.match(refused.stderr(), new RegExp(`pid ${stray.child.pid}`));
@@ -131,7 +131,7 @@ test('doctor and run judge local processes by one definition: a shell, a tmux an
   // A stray copy of the bot: a conflict for both, and the only one.
   const stray = spawnProcess(process.execPath, ['-e', 'console.log("stray up"); setInterval(() => {}, 1000)'], { env: { BOT_TOKEN: bot.token } });
   t.after(() => stray.stop());
-  await stray.waitFor(/stray up/, 5000);
+  await stray.waitFor(/stray up/, 20_000);
   const alarmed = await doctor();
   assert.equal(alarmed.code, 1);
   const doctorConflicts = alarmed.findings.filter((f) => f.id === 'local-process').map((f) => f.pid);

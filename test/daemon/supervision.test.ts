@@ -72,7 +72,7 @@ test("the bot's own token is redacted in its streamed output", async () => {
   const bw = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, RAW_ECHO], env: { PRINT_TOKEN: '1' } });
   try {
     await bw.waitFor(/\(oops\)/, 15_000);
-    await bw.waitFor(/stderr copy/, 5000);
+    await bw.waitFor(/stderr copy/, 20_000);
     const secret = bot.token.split(':')[1] as string;
     const out = bw.stdout() + bw.stderr();
     assert.ok(!out.includes(secret), 'token secret leaked into output');

@@ -177,7 +177,7 @@ test('newer_loses: while a poll is pending every newer getUpdates gets the 409 a
   const second = await f.call('getUpdates', { offset: 1, timeout: 0 });
   assert.deepEqual([second.status, second.body.description], [409, CONFLICT_OTHER_GET_UPDATES]);
   assert.equal((await f.stats()).conflicts, 1);
-  await until('dead poll timed out', async () => !(await f.stats()).longPollWaiting, 5000);
+  await until('dead poll timed out', async () => !(await f.stats()).longPollWaiting, 20_000);
   assert.equal((await f.call('getUpdates', { offset: 1 })).status, 200);
 });
 

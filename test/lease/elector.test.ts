@@ -154,7 +154,7 @@ test('elector: stepDown({campaign:false}) releases and stays passive; resume() c
   // B's own retry comes only every ttl/4 = 15 s: leading before that means the release notice woke it.
   const b = track(new Elector({ backend, claim: claim('B'), ttlMs: 60_000 }));
   b.start();
-  await waitUntil(() => b.role() === 'standby', 5000, 'B standby');
+  await waitUntil(() => b.role() === 'standby', 20_000, 'B standby');
   await a.release();
   await waitUntil(() => b.isLeader(), 10_000, 'B leads after A.release() (on the release notice)');
   // A window longer than A's hold-off in which A must not take the lease back.

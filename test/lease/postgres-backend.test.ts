@@ -81,10 +81,10 @@ test('postgres: connections killed by pg_terminate_backend: queries and LISTEN r
     await waitUntil(async () => {
       const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", [app]);
       return (r.rows[0] as { n: number }).n === 1;
-    }, 3000, 'LISTEN again');
+    }, 15_000, 'LISTEN again');
     const before = notices;
     await other.release(rec);
-    await waitUntil(() => notices > before, 1000, 'release notice after reconnect');
+    await waitUntil(() => notices > before, 10_000, 'release notice after reconnect');
     await unwatch();
   } finally {
     await b.close();

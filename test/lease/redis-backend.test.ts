@@ -63,12 +63,12 @@ test('redis: the client recovers after its connections are killed (CLIENT KILL),
     await waitUntil(async () => {
       const subs = (await admin.pubsub('NUMSUB', `botwarden:lease:${botId}:released`)) as [string, number];
       return subs[1] === 1;
-    }, 2000, 'resubscribe');
+    }, 15_000, 'resubscribe');
     const other = createLeaseBackend(REDIS_URL, {});
     await other.open();
     await other.release(rec);
     await other.close();
-    await waitUntil(() => notices === 1, 1000, 'release notice after reconnect');
+    await waitUntil(() => notices === 1, 10_000, 'release notice after reconnect');
     await unwatch();
   } finally {
     await b.close();

@@ -70,7 +70,7 @@ test('children die with botwarden: process.exit and an uncaught exception both S
     const child = Number(((await out.waitFor(/child (\d+)/, 10_000))[1] as string));
     reaper.pid(child);
     await parent.exited;
-    await until(`the child of a parent that ended by ${how} to be gone`, () => !isProcessAlive(child), 2_000);
+    await until(`the child of a parent that ended by ${how} to be gone`, () => !isProcessAlive(child), 10_000);
   }
 });
 
@@ -187,7 +187,7 @@ test('stopTree with leaderGone: stops what a dead leader left in its group, neve
   const r = await stopTree(h.pgid as number, { graceMs: 2_000, leaderGone: true });
   assert.equal(r.forced, false);
   assert.deepEqual(r.pids, []);
-  await until('the leftover to be gone', () => !isProcessAlive(bg), 2_000);
+  await until('the leftover to be gone', () => !isProcessAlive(bg), 10_000);
 });
 
 test('treeRss sums the tree and is 0 for a gone pid', async () => {

@@ -125,16 +125,16 @@ test('a crash restarts into the prepared process: its pid, the bot not run befor
   const marks = path.join(tmp, 'prepared-marks.txt');
   const { sup, spawns } = make({ command: ['sh', '-c', `echo "$$" >> ${marks}; sleep 0.6; exit 1`], policyConfig: { minUptimeMs: 0 } });
   await sup.start();
-  await until('a prepared process', () => childrenWith('read -r _').length === 1, 5_000);
+  await until('a prepared process', () => childrenWith('read -r _').length === 1, 20_000);
   const prepared = childrenWith('read -r _')[0] as number;
   assert.equal(readFileSync(marks, 'utf8').trim().split('\n').length, 1, 'the prepared process ran nothing of the bot');
-  await until('the restart', () => spawns.length >= 2, 5_000);
+  await until('the restart', () => spawns.length >= 2, 20_000);
   assert.equal(spawns[1]?.pid, prepared, 'the restart is the prepared process, exec-ed into the bot');
-  await until('the restarted bot ran', () => readFileSync(marks, 'utf8').trim().split('\n').length === 2, 2_000);
+  await until('the restarted bot ran', () => readFileSync(marks, 'utf8').trim().split('\n').length === 2, 10_000);
   assert.equal(readFileSync(marks, 'utf8').trim().split('\n')[1], String(prepared));
-  await until('the next prepared process', () => childrenWith('read -r _').length === 1, 5_000);
+  await until('the next prepared process', () => childrenWith('read -r _').length === 1, 20_000);
   await sup.stop('test over');
-  await until('no prepared process left after stop', () => childrenWith('read -r _').length === 0, 2_000);
+  await until('no prepared process left after stop', () => childrenWith('read -r _').length === 0, 10_000);
 });
 
 test('default policy: the first restart after a crash is immediate, the next ones back off', async (t) => {
@@ -296,7 +296,7 @@ test('processes a crashed bot left in its group are stopped; restart does not wa
   const bg = Number(m[1]);
   reaper.pid(bg);
   await stopped;
-  await until('the leftover to be stopped', () => !isProcessAlive(bg), 3_000);
+  await until('the leftover to be stopped', () => !isProcessAlive(bg), 10_000);
   assert.equal(spawns.length, 1);
   await sup.stop('test');
 });
@@ -336,5 +336,5 @@ test('--log-file through the supervisor: rotated files appear, 0600', async () =
 });
 
 test('nothing the supervisors started is left running', async () => {
-  await until(() => `all children gone (alive: ${reaper.alive().join(', ')})`, () => reaper.alive().length === 0, 2_000);
+  await until(() => `all children gone (alive: ${reaper.alive().join(', ')})`, () => reaper.alive().length === 0, 10_000);
 });

@@ -126,14 +126,14 @@ test('close() fails calls in flight and later ones; safe twice', async (t) => {
   const srv = await serve(t, (req) => void req.resume());
   const pool = new HttpPool(srv.url);
   const inflight = pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 10_000 }).catch((e: unknown) => e);
-  await until(() => srv.stats.accepted === 1, 2000);
+  await until(() => srv.stats.accepted === 1, 10_000);
   pool.close();
   pool.close();
   assert.equal(pool.closed, true);
   assert.ok((await inflight) instanceof Error);
   const later = await pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 10_000 }).catch((e: unknown) => e);
   assert.ok(later instanceof PoolClosedError);
-  await until(() => srv.stats.open === 0, 2000);
+  await until(() => srv.stats.open === 0, 10_000);
 });
 
 test('a path prefix and IPv6 loopback hosts work', async (t) => {
