@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StatusSnapshot } from '../../src/health/status.js';
 import { runCmd, startProc, type Proc } from './proc.js';
 import { shebangNodeFlags } from '../../src/util/shebang.js';
 import { startFleetEmulator, type RunningEmulator } from '../../test/helpers/fleet.js';
@@ -60,12 +61,8 @@ export interface BotwardenRun {
   status(): Promise<BotwardenStatus | undefined>;
 }
 
-/** The parts of GET /status the benchmarks read. */
-export interface BotwardenStatus {
-  role: 'leader' | 'standby' | 'stopping' | string;
-  child: { pid: number | null; restarts: number };
-  conflicts: number;
-}
+/** GET /status of `botwarden run` (its type from src/health/status.ts). */
+export type BotwardenStatus = StatusSnapshot;
 
 /** Start `node dist/bin/botwarden.js run … -- <command>` with a health port picked by the OS. */
 export function startBotwardenRun(o: RunOptions): BotwardenRun {

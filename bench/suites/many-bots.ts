@@ -10,6 +10,7 @@ import { BOTWARDEN_BIN, hasRun, ROOT, RUN_NA, shebangFlags } from '../lib/botwar
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import type { CreatedBot } from '../../src/emulator/index.js';
+import type { FleetStatus } from '../../src/daemon/fleet.js';
 import { delay, killGroup, nowMs, pollUntil, startProc, type Proc } from '../lib/proc.js';
 import { sampleFootprint, type Footprint } from '../lib/sample.js';
 import { launchPm2, type BotSpec } from '../lib/subjects.js';
@@ -20,15 +21,11 @@ import { FIXTURES, goal } from './common.js';
 const COUNTS = [1, 10, 50, 100] as const;
 const SETTLE_MS = 3000;
 
-interface UpStatus {
-  bots: Array<{ name: string; role: string; child: { pid: number | null } }>;
-}
-
 /** `botwarden up` started on a generated config: its process, health URL and /status. */
 interface Up {
   proc: Proc;
   url: string;
-  status(): Promise<UpStatus | undefined>;
+  status(): Promise<FleetStatus | undefined>;
 }
 
 async function startUp(ctx: SuiteContext, dir: string, stateName: string, config: unknown, env: Record<string, string>): Promise<Up> {
@@ -47,7 +44,7 @@ async function startUp(ctx: SuiteContext, dir: string, stateName: string, config
     status: async () => {
       try {
         const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(3000) });
-        return res.ok ? ((await res.json()) as UpStatus) : undefined;
+        return res.ok ? ((await res.json()) as FleetStatus) : undefined;
       } catch {
         return undefined;
       }
@@ -55,7 +52,7 @@ async function startUp(ctx: SuiteContext, dir: string, stateName: string, config
   };
 }
 
-function leading(s: UpStatus | undefined): number {
+function leading(s: FleetStatus | undefined): number {
   return s ? s.bots.filter((b) => b.role === 'leader').length : 0;
 }
 

@@ -7,6 +7,7 @@ import { hasRun, ROOT, RUN_NA, startBotwardenRun, type BotwardenRun } from '../l
 import { benchRedis } from '../lib/backends.js';
 import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { SentMessage } from '../../src/emulator/index.js';
+import type { StatusSnapshot } from '../../src/health/status.js';
 import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import { delay, killGroup, killPid, pollUntil } from '../lib/proc.js';
 import { median, percentile } from '../lib/stats.js';
@@ -20,12 +21,6 @@ const TTL_MS = 3000;
 const PARTITIONS = 16;
 /** The worker-mode echo bot the tests use; REPLY_STAMP=1 adds when it received each update. */
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'bots', 'worker-echo.mjs');
-
-interface WorkersStatus {
-  role: string;
-  child: { pid: number | null };
-  workers?: { partitions: number[]; inHand: number; poller: { self: { running: boolean; appended: number } } };
-}
 
 /** A worker instance and its /status. */
 class Worker {
@@ -43,11 +38,11 @@ class Worker {
     });
     ctx.track(this.run.proc.pid);
   }
-  async status(): Promise<WorkersStatus | undefined> {
+  async status(): Promise<StatusSnapshot | undefined> {
     try {
       const port = await this.run.healthPort(20_000);
       const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(2000) });
-      return res.ok ? ((await res.json()) as WorkersStatus) : undefined;
+      return res.ok ? ((await res.json()) as StatusSnapshot) : undefined;
     } catch {
       return undefined;
     }

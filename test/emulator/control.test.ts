@@ -1,6 +1,8 @@
 // Emulator control API (docs/contract.md §9.1: the ★ routes and the extensions), fault injection, and the non-polling methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ControlHealth, ControlStats, CreatedBot, EmulatorSwitches, InjectedCallback, InjectedMessage, RequestRecord, SentMessage } from '../../src/emulator/index.js';
+import type { FaultRule } from '../../src/emulator/faults.js';
 import { fixture, toRaw, until } from './helpers.js';
 
 const USER = 1_000_000_042;
@@ -9,17 +11,17 @@ test('control: bots (id/token/username, custom token), updates, sent, stats, rev
   const f = await fixture(t);
   assert.match(f.bot.token, new RegExp(`^${f.bot.id}:[A-Za-z0-9_-]{35}$`));
   assert.equal(f.bot.username, 'fixture_bot');
-  const custom = await f.control<{ id: number; token: string }>('POST', '/_emulator/bots', { token: `123456789:${'x'.repeat(35)}`, first_name: 'Custom' });
+  const custom = await f.control<CreatedBot>('POST', '/_emulator/bots', { token: `123456789:${'x'.repeat(35)}`, first_name: 'Custom' });
   assert.equal(custom.id, 123456789);
   const me = await f.call<{ first_name: string }>('getMe', {}, { token: custom.token });
   assert.equal(me.body.result?.first_name, 'Custom');
   await assert.rejects(f.control('POST', '/_emulator/bots', { token: custom.token }), /409/);
 
-  const up = await f.control<{ update_id: number; message_id: number; chat_id: number }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'hello', chat_id: 77, user_id: 77 });
+  const up = await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'hello', chat_id: 77, user_id: 77 });
   assert.deepEqual([up.update_id, up.chat_id], [1000, 77]);
   await f.call('sendMessage', { chat_id: 77, text: 'one' });
   await f.call('sendMessage', { chat_id: 77, text: 'two' });
-  const sent = await f.control<{ messages: Array<{ method: string; chat_id: number; text?: string; at: number }> }>('GET', `/_emulator/bots/${f.bot.id}/sent`);
+  const sent = await f.control<{ messages: SentMessage[] }>('GET', `/_emulator/bots/${f.bot.id}/sent`);
   assert.deepEqual(sent.messages.map((m) => [m.method, m.chat_id, m.text]), [['sendMessage', 77, 'one'], ['sendMessage', 77, 'two']]);
   assert.ok(sent.messages.every((m) => Math.abs(m.at - Date.now()) < 10_000), 'at is epoch ms');
   const stats = await f.stats();
@@ -27,7 +29,7 @@ test('control: bots (id/token/username, custom token), updates, sent, stats, rev
   assert.equal(stats.pending, 1);
   assert.deepEqual(stats.webhook, { url: '' });
 
-  const reqs = await f.control<{ requests: Array<{ method: string }> }>('GET', `/_emulator/bots/${f.bot.id}/requests`);
+  const reqs = await f.control<{ requests: RequestRecord[] }>('GET', `/_emulator/bots/${f.bot.id}/requests`);
   assert.deepEqual(reqs.requests.map((r) => r.method), ['sendMessage', 'sendMessage']);
 
   assert.deepEqual(await f.control('POST', `/_emulator/bots/${f.bot.id}/revoke`), {});
@@ -35,9 +37,9 @@ test('control: bots (id/token/username, custom token), updates, sent, stats, rev
   await f.control('POST', `/_emulator/bots/${f.bot.id}/restore`);
   assert.equal((await f.call('getMe')).status, 200);
 
-  const health = await f.control<{ ok: boolean; bots: number }>('GET', '/_emulator/health');
+  const health = await f.control<ControlHealth>('GET', '/_emulator/health');
   assert.deepEqual([health.ok, health.bots], [true, 2]);
-  const cfg = await f.control<{ latencyMs: number }>('POST', '/_emulator/config', { latencyMs: 30 });
+  const cfg = await f.control<EmulatorSwitches>('POST', '/_emulator/config', { latencyMs: 30 });
   assert.equal(cfg.latencyMs, 30);
   const t0 = Date.now();
   await f.call('getMe');
@@ -46,14 +48,14 @@ test('control: bots (id/token/username, custom token), updates, sent, stats, rev
   await assert.rejects(f.control('POST', '/_emulator/config', { conflictMode: 'x' }), /expected one of source, newer_loses/);
   await assert.rejects(f.control('GET', '/_emulator/bots/1/stats'), /404/);
   await f.control('POST', '/_emulator/reset');
-  assert.equal((await f.control<{ bots: number }>('GET', '/_emulator/health')).bots, 0);
-  assert.equal((await f.control<{ latencyMs: number }>('GET', '/_emulator/config')).latencyMs, 0);
+  assert.equal((await f.control<ControlHealth>('GET', '/_emulator/health')).bots, 0);
+  assert.equal((await f.control<EmulatorSwitches>('GET', '/_emulator/config')).latencyMs, 0);
   assert.equal((await f.call('getMe')).status, 401);
 });
 
 test('faults: status/count/retry_after, bot and method filters, delay_ms, drop, HTML 502; a 409 fault is counted', async (t) => {
   const f = await fixture(t);
-  const other = await f.control<{ id: number; token: string }>('POST', '/_emulator/bots', {});
+  const other = await f.control<CreatedBot>('POST', '/_emulator/bots', {});
   await f.control('POST', '/_emulator/faults', { bot: f.bot.id, method: 'getMe', status: 429, count: 2, retry_after: 7 });
   const r1 = await f.call('getMe');
   assert.equal(r1.status, 429);
@@ -92,7 +94,7 @@ test('faults: status/count/retry_after, bot and method filters, delay_ms, drop, 
   assert.equal(s.getUpdatesCalls, 1);
   await assert.rejects(f.control('POST', '/_emulator/faults', { count: 1 }), /status: required/);
   await f.control('POST', '/_emulator/faults', { status: 503, count: 5 });
-  assert.equal((await f.control<{ faults: unknown[] }>('GET', '/_emulator/faults')).faults.length, 1);
+  assert.equal((await f.control<{ faults: FaultRule[] }>('GET', '/_emulator/faults')).faults.length, 1);
   await f.control('DELETE', '/_emulator/faults');
   assert.equal((await f.call('getMe')).status, 200);
 });
@@ -107,7 +109,7 @@ test('group chats and callback queries: chat types, negative ids, answerCallback
   assert.equal(ups[1]?.message.chat.type, 'supergroup');
   const sentMsg = await f.call<{ message_id: number }>('sendMessage', { chat_id: -4242, text: 'choose', reply_markup: JSON.stringify({ inline_keyboard: [[{ text: 'A', callback_data: 'a' }]] }) });
   assert.equal(sentMsg.status, 200);
-  const cq = await f.control<{ update_id: number; callback_query_id: string }>('POST', `/_emulator/bots/${f.bot.id}/callback_query`, { chat_id: -4242, user_id: 5, data: 'a' });
+  const cq = await f.control<InjectedCallback>('POST', `/_emulator/bots/${f.bot.id}/callback_query`, { chat_id: -4242, user_id: 5, data: 'a' });
   const got = (await f.call<Array<{ callback_query: { id: string; data: string; message: { message_id: number; reply_markup: unknown } } }>>('getUpdates', { offset: cq.update_id })).body.result ?? [];
   assert.equal(got[0]?.callback_query.id, cq.callback_query_id);
   assert.equal(got[0]?.callback_query.data, 'a');
@@ -189,7 +191,7 @@ test('test environment: /bot<token>/test/<method> is a separate queue', async (t
 test('rival poller: a built-in second instance gives the two-poller 409 ping-pong and consumes updates; sent?min waits', async (t) => {
   const f = await fixture(t, { conflictDelayMs: 0 });
   await f.control('POST', `/_emulator/bots/${f.bot.id}/rival-poller`, { timeout: 20, retry_ms: 100 });
-  const rival = async () => (await f.control<{ rivalPoller?: { polls: number; conflicts: number; received: number } }>('GET', `/_emulator/bots/${f.bot.id}/stats`)).rivalPoller;
+  const rival = async () => (await f.control<ControlStats>('GET', `/_emulator/bots/${f.bot.id}/stats`)).rivalPoller;
   await until('rival polling', async () => (await f.stats()).longPollWaiting);
   const mine = await f.call('getUpdates', { timeout: 30 });
   // our long poll aborted the rival's; the rival came back after 100 ms and aborted ours
@@ -201,7 +203,7 @@ test('rival poller: a built-in second instance gives the two-poller 409 ping-pon
   await f.control('DELETE', `/_emulator/bots/${f.bot.id}/rival-poller`);
   assert.equal(await rival(), undefined);
 
-  const waiting = f.control<{ messages: unknown[] }>('GET', `/_emulator/bots/${f.bot.id}/sent?min=1&timeout_ms=5000`);
+  const waiting = f.control<{ messages: SentMessage[] }>('GET', `/_emulator/bots/${f.bot.id}/sent?min=1&timeout_ms=5000`);
   // Lets the waiting read reach the emulator first (were it later, it would find the message at once: same result).
   await new Promise((r) => setTimeout(r, 100));
   await f.call('sendMessage', { chat_id: USER, text: 'late' });

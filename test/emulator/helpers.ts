@@ -1,5 +1,5 @@
 // Helpers for the emulator's tests: an emulator per test, raw Bot API calls, control-API calls.
-import { startEmulator, type ControlStats, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { startEmulator, type ControlStats, type CreatedBot, type Emulator, type EmulatorOptions, type InjectedMessage } from '../../src/emulator/index.js';
 
 /** What a raw call returned: the HTTP status, headers and parsed body (or the text when not JSON). */
 export interface Raw<T = unknown> {
@@ -48,7 +48,7 @@ export async function fixture(t: { after(fn: () => Promise<void> | void): void }
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return JSON.parse(text) as T;
   };
-  const bot = await control<{ id: number; token: string; username: string }>('POST', '/_emulator/bots', { username: 'fixture_bot' });
+  const bot = await control<CreatedBot>('POST', '/_emulator/bots', { username: 'fixture_bot' });
   return {
     emu,
     url: emu.url,
@@ -63,7 +63,7 @@ export async function fixture(t: { after(fn: () => Promise<void> | void): void }
         }),
       ),
     control,
-    send: async (text, extra = {}) => (await control<{ update_id: number }>('POST', `/_emulator/bots/${bot.id}/updates`, { text, ...extra })).update_id,
+    send: async (text, extra = {}) => (await control<InjectedMessage>('POST', `/_emulator/bots/${bot.id}/updates`, { text, ...extra })).update_id,
     stats: () => control('GET', `/_emulator/bots/${bot.id}/stats`),
   };
 }

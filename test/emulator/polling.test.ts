@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONFLICT_BY_SET_WEBHOOK, CONFLICT_OTHER_GET_UPDATES, CONFLICT_WEBHOOK_ACTIVE } from '../../src/emulator/errors.js';
+import type { InjectedMessage } from '../../src/emulator/index.js';
 import { delay, fixture, until } from './helpers.js';
 
 type Upd = { update_id: number; message?: { text: string } };
@@ -76,10 +77,10 @@ test('§4.2: the same offset again within 0.5 s gets limit 1; timeout < 3 become
 test('allowed_updates: persisted, filters updates created afterwards; [] restores the default; omitted keeps it', async (t) => {
   const f = await fixture(t);
   await f.call('getUpdates', { allowed_updates: ['callback_query'] });
-  const dropped = await f.control<{ update_id: number; dropped?: string }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'filtered' });
+  const dropped = await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'filtered' });
   assert.equal(dropped.dropped, 'filtered by allowed_updates');
   await f.call('getUpdates', { offset: 5 });
-  assert.equal((await f.control<{ dropped?: string }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'still' })).dropped, 'filtered by allowed_updates');
+  assert.equal((await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'still' })).dropped, 'filtered by allowed_updates');
   await f.call('getUpdates', { allowed_updates: [] });
   const id = await f.send('now allowed');
   assert.ok(id >= 1000);
@@ -200,7 +201,7 @@ test('webhook 409: getUpdates while a webhook is set; setWebhook aborts the pend
 
 test('1,000 updates drain with limit=100 in order, each delivered once, all confirmed', async (t) => {
   const f = await fixture(t);
-  const bulk = await f.control<{ update_id: number; last_update_id: number; queued: number }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'bulk', count: 1000 });
+  const bulk = await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'bulk', count: 1000 });
   assert.equal(bulk.queued, 1000);
   let offset = 0;
   const seen: number[] = [];
@@ -221,9 +222,9 @@ test('1,000 updates drain with limit=100 in order, each delivered once, all conf
 
 test('maxPendingUpdates: updates beyond the cap are dropped silently', async (t) => {
   const f = await fixture(t, { maxPendingUpdates: 3 });
-  const r = await f.control<{ queued: number }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'x', count: 5 });
+  const r = await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'x', count: 5 });
   assert.equal(r.queued, 3);
-  assert.equal((await f.control<{ dropped?: string }>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'y' })).dropped, 'queue full');
+  assert.equal((await f.control<InjectedMessage>('POST', `/_emulator/bots/${f.bot.id}/updates`, { text: 'y' })).dropped, 'queue full');
   assert.equal((await f.stats()).pending, 3);
 });
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { retryDelayMs } from '../../src/emulator/webhook.js';
+import type { SentMessage } from '../../src/emulator/index.js';
 import { fixture, until } from './helpers.js';
 
 interface Hit {
@@ -105,7 +106,7 @@ test('webhook reply with a method: the emulator runs it (sendMessage) and ignore
   await f.call('setWebhook', { url: rx.url });
   await f.send('ping');
   const sent = await until('reply method run', async () => {
-    const s = await f.control<{ messages: Array<{ method: string; text?: string }> }>('GET', `/_emulator/bots/${f.bot.id}/sent`);
+    const s = await f.control<{ messages: SentMessage[] }>('GET', `/_emulator/bots/${f.bot.id}/sent`);
     return s.messages.length > 0 ? s.messages : undefined;
   });
   assert.deepEqual(sent.map((m) => [m.method, m.text]), [['sendMessage', 'from the reply']]);
