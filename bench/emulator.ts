@@ -10,6 +10,7 @@ import { startProc, type Proc } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import type { SuiteContext } from './lib/suite.js';
 import type { BenchTable, Cell } from './lib/table.js';
+import type { ControlStats, CreatedBot, InjectedMessage } from '../src/emulator/index.js';
 
 const GOAL_UPS = 20_000;
 const GOAL_RSS_MB = 100;
@@ -80,8 +81,8 @@ async function startEmulatorProcess(ctx: SuiteContext, launch: Launch): Promise<
 
 /** Preload `n` updates, then drain them with getUpdates limit=100 in a loop; updates per second. */
 async function drainRound(agent: http.Agent, url: string, n: number, signal: AbortSignal): Promise<number> {
-  const bot = JSON.parse((await request(agent, `${url}/_emulator/bots`, 'POST', {})).text) as { id: number; token: string };
-  const loaded = JSON.parse((await request(agent, `${url}/_emulator/bots/${bot.id}/updates`, 'POST', { text: 'benchmark update text', count: n })).text) as { queued: number; update_id: number };
+  const bot = JSON.parse((await request(agent, `${url}/_emulator/bots`, 'POST', {})).text) as CreatedBot;
+  const loaded = JSON.parse((await request(agent, `${url}/_emulator/bots/${bot.id}/updates`, 'POST', { text: 'benchmark update text', count: n })).text) as InjectedMessage;
   if (loaded.queued !== n) throw new Error(`preloaded ${loaded.queued} of ${n} updates`);
   let offset = 0;
   let got = 0;
@@ -108,13 +109,13 @@ async function longPolls(ctx: SuiteContext, url: string, pid: number, count: num
     const bots: Array<{ id: number; token: string }> = [];
     for (let i = 0; i < count; i += 50) {
       const batch = await Promise.all(Array.from({ length: Math.min(50, count - i) }, () => request(agent, `${url}/_emulator/bots`, 'POST', {})));
-      for (const b of batch) bots.push(JSON.parse(b.text) as { id: number; token: string });
+      for (const b of batch) bots.push(JSON.parse(b.text) as CreatedBot);
     }
     await new Promise((r) => setTimeout(r, 500));
     const idleMb = rssMb(pid);
     const answers = bots.map((b) => request(pollAgent, `${url}/bot${b.token}/getUpdates`, 'POST', { timeout: 50 }, ac.signal).catch(() => undefined));
     const waiting = async (): Promise<boolean> => {
-      const s = JSON.parse((await request(agent, `${url}/_emulator/bots/${bots.at(-1)?.id}/stats`, 'GET')).text) as { longPollWaiting: boolean };
+      const s = JSON.parse((await request(agent, `${url}/_emulator/bots/${bots.at(-1)?.id}/stats`, 'GET')).text) as ControlStats;
       return s.longPollWaiting;
     };
     for (let i = 0; i < 100 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
