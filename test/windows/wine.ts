@@ -43,11 +43,12 @@ export interface Scratch {
   remove(): void;
 }
 
-/** `fixture`: the echo bot to copy from test/fixtures/bots (default raw-echo.mjs). */
+/** `fixture`: the echo bot to copy from test/fixtures/bots (default raw-echo.mjs), with the module it imports. */
 export function scratch(fixture = 'raw-echo.mjs'): Scratch {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-wine-'));
   const bot = path.join(dir, 'echo-bot.mjs');
   copyFileSync(path.join(BOT_FIXTURES, fixture), bot);
+  copyFileSync(path.join(BOT_FIXTURES, 'bot-api.mjs'), path.join(dir, 'bot-api.mjs')); // the fixture bots' shared loop
   const marker = path.basename(dir);
   const rows = (): Array<{ pid: number; args: string }> =>
     spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
