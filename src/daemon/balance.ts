@@ -7,15 +7,17 @@
 // or cannot run it, and such a bot moves alone. The lease still decides
 // who runs a bot; the assignment only steers it:
 //  * a standby for a bot assigned to ANOTHER live host holds back a grace (≤ 500 ms) before each acquire attempt,
-//    so the assigned host wins a free lease; a bot whose assigned host is gone is still taken after the grace;
+//    so the assigned host wins a free lease; a bot whose lease ran out in its assigned host's hands is taken at once
+//    (that host is dead or frozen), one whose assigned host is gone otherwise after the grace;
 //  * a leader of a bot assigned to another host hands it over gracefully (polling stops, the bot stops, the lease is
 //    released, the assigned host acquires at once) — one bot at a time, only to a host seen live in two heartbeats
-//    in a row (no flapping on a blip), and never the same bot again within a cool-down if the hand-over did not stick.
+//    in a row (no flapping on a blip), never to a host a lease of which ran out within the last TTL + heartbeat (dead
+//    or frozen, though still listed), and never the same bot again within a cool-down if the hand-over did not stick.
 import os from 'node:os';
 import type { Logger } from '../log.js';
 import type { RunConfig } from '../config/index.js';
 import type { LeaseBackendPool } from '../lease/pool.js';
-import type { HostBeat, LeaseBackend } from '../lease/types.js';
+import type { HostBeat, LeaseBackend, LeaseRecord } from '../lease/types.js';
 import { randomBytes } from '../util/crypto-lite.js';
 import { sleep } from '../util/sleep.js';
 
@@ -49,7 +51,7 @@ const RETRY_AFTER_MS = 30_000;
 
 export class Balancer {
   readonly fleetName: string;
-  private readonly hostId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly hostId = `${hostIdPrefix(os.hostname(), process.pid)}-${randomBytes(3).toString('hex')}`;
   private readonly backend: LeaseBackend;
   private readonly ttlMs: number;
   private readonly beatEveryMs: number;
@@ -61,6 +63,8 @@ export class Balancer {
   /** Host id → consecutive heartbeats it was seen in. */
   private seen = new Map<string, number>();
   private readonly cooldown = new Map<number, number>();
+  /** Host id → until when nothing is handed over to it (a lease of its ran out: it is dead or frozen). */
+  private readonly suspect = new Map<string, number>();
   private loop: Promise<void> | undefined;
   private wakeTick: (() => void) | undefined;
   private failing = false;
@@ -87,12 +91,21 @@ export class Balancer {
     return b;
   }
 
-  /** How long a standby for `botId` holds back before trying to acquire: 0 when this host is the assigned one. */
-  acquireDelay(botId: number): number {
+  /**
+   * How long a standby for `botId` holds back before trying to acquire: 0 when this host is the assigned one, or when
+   * the lease ran out in the hands of the assigned host itself (it is dead or frozen: nobody to wait for).
+   */
+  acquireDelay(botId: number, lastHolder: LeaseRecord | null = null): number {
     const hosts = this.hosts;
     if (!hosts || hosts.length < 2) return 0;
+    const now = Date.now();
+    // A lease that ran out in another host's hands: that host is dead or frozen; nothing is handed over to it until
+    // its registry entry has had the time to expire (it stays listed for up to a TTL after its last heartbeat).
+    const lapsed = lastHolder && lastHolder.expiresAt <= now ? hosts.find((h) => h.startsWith(`${hostIdPrefix(lastHolder.host, lastHolder.pid)}-`)) : undefined;
+    if (lapsed !== undefined && lapsed !== this.hostId) this.suspect.set(lapsed, now + this.ttlMs + this.beatEveryMs);
     const assigned = this.assignment.get(botId);
-    return assigned === undefined || assigned === this.hostId ? 0 : this.graceMs;
+    if (assigned === undefined || assigned === this.hostId || assigned === lapsed) return 0;
+    return this.graceMs;
   }
 
   /** Something changed (a bot won or lost its lease): look at the balance soon. */
@@ -184,6 +197,7 @@ export class Balancer {
     const before = this.hosts?.join(' ');
     this.seen = seen;
     this.hosts = ids;
+    for (const [id, until] of this.suspect) if (until <= Date.now() || !seen.has(id)) this.suspect.delete(id);
     if (before !== undefined && before !== ids.join(' ')) this.opts.logger.info(`hosts of fleet ${this.fleetName}: ${ids.length} (fair share ${Math.ceil(this.botIds().length / ids.length)} bot(s) each)`);
   }
 
@@ -196,7 +210,7 @@ export class Balancer {
       if (this.ac.signal.aborted) return;
       if (!u.leading || (this.cooldown.get(u.botId) ?? 0) > now) continue;
       const to = this.assignment.get(u.botId);
-      if (to === undefined || to === this.hostId || (this.seen.get(to) ?? 0) < 2) continue;
+      if (to === undefined || to === this.hostId || (this.seen.get(to) ?? 0) < 2 || (this.suspect.get(to) ?? 0) > now) continue;
       this.opts.logger.info(`handing bot "${u.name}" over to host ${to} (its share of the fleet)`);
       if (!(await u.handOver(`rebalancing: bot assigned to host ${to}`))) continue;
       const taken = await this.waitTakenElsewhere(u.botId);
@@ -219,6 +233,11 @@ export class Balancer {
     }
     return false;
   }
+}
+
+/** The start of a host id in the registry: the host name and the pid of its `botwarden up` (as lease records name them). */
+function hostIdPrefix(host: string, pid: number): string {
+  return `${host}-${pid}`;
 }
 
 /** FNV-1a, 32 bits, hex: a short stable name from the bot ids. */

@@ -8,7 +8,7 @@ import type { User } from '../telegram/types.js';
 import { createLeaseBackend } from '../lease/index.js';
 import { isLeaseUnreachable } from '../lease/errors.js';
 import { Elector } from '../lease/elector.js';
-import type { LeaseBackend } from '../lease/types.js';
+import type { LeaseBackend, LeaseRecord } from '../lease/types.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { Supervisor } from '../process/supervisor.js';
 import type { OutputLine, OutputSink } from '../process/output.js';
@@ -64,8 +64,8 @@ export interface DaemonHost {
   sink: OutputSink;
   /** The lease was won or lost, the bot started or ended: the host updates its page and its balance. */
   onChange?: () => void;
-  /** A standby about to try for a lease: how long to hold back first (0: now); spreads bots over hosts. */
-  acquireDelay?: () => number;
+  /** A standby about to try for a lease (the last holder it saw): how long to hold back first (0: now); spreads bots over hosts. */
+  acquireDelay?: (lastHolder: LeaseRecord | null) => number;
   /** The host's process table for the local-conflicts step, one read shared by the bots that start together. */
   processTable?: () => Promise<ProcessEntry[]>;
 }

@@ -323,7 +323,7 @@ export class Fleet {
         controlSecret: this.secret,
         sink: prefixedSink(`${name} | `),
         onChange: () => this.balancer?.poke(),
-        acquireDelay: () => this.balancer?.acquireDelay(botId) ?? 0,
+        acquireDelay: (lastHolder) => this.balancer?.acquireDelay(botId, lastHolder) ?? 0,
         processTable: this.processTable,
       },
     });

@@ -25,10 +25,11 @@ export interface ElectorOptions {
   /** Async work on transitions (see ElectorGuard); can also be set later with setGuard(). */
   guard?: ElectorGuard;
   /**
-   * Asked before each acquire attempt of a standby: hold back this many ms first (0 = try now). `botwarden up` on
-   * several hosts uses it so that a host already leading its fair share lets a host below it take a free lease.
+   * Asked before each acquire attempt of a standby, with the last holder it saw (null: none known): hold back this
+   * many ms first (0 = try now). `botwarden up` on several hosts uses it so that a host already leading its fair
+   * share lets a host below it take a free lease.
    */
-  acquireDelay?: () => number;
+  acquireDelay?: (lastHolder: LeaseRecord | null) => number;
 }
 
 /** What the daemon runs on transitions. */
@@ -97,7 +98,7 @@ export class Elector implements LeaderView {
   private emittedRole: 'leader' | 'standby' | undefined;
   private readonly listeners = new Set<(ev: ElectorChange) => void>();
   private stopping: Promise<void> | undefined;
-  private readonly acquireDelay: (() => number) | undefined;
+  private readonly acquireDelay: ((lastHolder: LeaseRecord | null) => number) | undefined;
   private heldBack = false;
 
   constructor(opts: ElectorOptions) {
@@ -286,7 +287,7 @@ export class Elector implements LeaderView {
       return;
     }
     this.ensureWatch();
-    const holdBack = this.heldBack ? 0 : (this.acquireDelay?.() ?? 0);
+    const holdBack = this.heldBack ? 0 : (this.acquireDelay?.(this.lastHolder) ?? 0);
     if (holdBack > 0) {
       this.heldBack = true;
       await this.wait(holdBack, signal, false);
