@@ -1,18 +1,12 @@
 // botwarden run end to end against the emulator: echo through the gateway, /status, status/stop commands, SIGTERM,
 // and the documented exit codes of preflight failures.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnCli } from '../helpers/cli.js';
-import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('runs a bot through the gateway, reports /status, stops on SIGTERM with exit 0', async () => {
   const bot = await emu.createBot('basic_bot');

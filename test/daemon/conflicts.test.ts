@@ -2,19 +2,13 @@
 // by a botwarden killed with -9 is found through the state file and stopped without asking; doctor and run call the
 // same processes conflicts.
 import { execFileSync, spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnCli, spawnProcess } from '../helpers/cli.js';
-import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('an unmanaged process with the token: exit 7 naming its pid; --takeover stops it', async () => {
   const bot = await emu.createBot();

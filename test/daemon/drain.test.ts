@@ -1,19 +1,13 @@
 // Drain before stop: a bot that confirms updates on fetch, handles them in the background for 2 s and dies at once on
 // SIGTERM (pyTelegramBotAPI threaded, aiogram handle_as_tasks) loses nothing when botwarden stops or hands over.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
 const THREADED = path.join(import.meta.dirname, '..', 'fixtures', 'bots', 'threaded-echo.mjs');
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 const replies = async (botId: number): Promise<string[]> => (await emu.sent(botId)).map((m) => m.text ?? '');
 

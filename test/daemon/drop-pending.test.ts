@@ -1,17 +1,11 @@
 // A bot that starts with the libraries' "drop pending updates" idioms loses nothing under botwarden run, unless
 // --allow-drop-pending lets its wish through.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('deleteWebhook(drop_pending_updates) and getUpdates(offset=-1) at start-up: every update that queued before is answered', async () => {
   const bot = await emu.createBot();

@@ -1,20 +1,14 @@
 // Exactly one live instance on this host: a second botwarden becomes standby and takes over on a graceful stop
 // with no update lost and no 409; a webhook left behind is cleared without dropping updates.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { EXAMPLES, startFleet, startInstance, tempStateDir, startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { EXAMPLES, startFleet, startInstance, tempStateDir, type Instance, emulatorForFile } from '../helpers/fleet.js';
 import { describeReport, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
 
 const GRAMMY = path.join(EXAMPLES, 'grammy.mjs');
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('standby takes over on a graceful stop: every update answered, 0 conflicts, duplicates only from the batch in hand', async (t) => {
   const fleet = await startFleet({ emulator: emu, username: 'handover_bot', names: ['A', 'B'], command: [process.execPath, GRAMMY] });

@@ -1,17 +1,11 @@
 // --standby hot: the standby's bot runs all along, its getUpdates held (never a 409) until it leads; on the leader's
 // SIGTERM the same bot process answers at once.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('hot standby: bot running while standby, getUpdates held without 409s, takes over without a restart, 0 lost', async (t) => {
   const bot = await emu.createBot();

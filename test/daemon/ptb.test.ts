@@ -1,19 +1,13 @@
 // python-telegram-bot 13 (Debian's, /usr/bin/python3) under botwarden: echo through the gateway, graceful stop
 // confirms the offset the bot acknowledged, and a second botwarden then receives no duplicate.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { EXAMPLES, ptb13Missing, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { EXAMPLES, ptb13Missing, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
 const PTB = path.join(EXAMPLES, 'ptb13.py');
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('python-telegram-bot 13 echoes under botwarden; a restart of botwarden delivers nothing twice', { skip: ptb13Missing() }, async () => {
   const bot = await emu.createBot('ptb_bot');

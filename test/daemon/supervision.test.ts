@@ -1,17 +1,11 @@
 // Supervision under botwarden run: crash → immediate restart; a bot that ignores SIGTERM and forks a grandchild
 // is stopped as a whole tree; a bot printing its own token never leaks it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, isProcessAlive, startInstance, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('a crashed bot is restarted at once and answers again; /status counts the restart', async () => {
   const bot = await emu.createBot();

@@ -1,21 +1,15 @@
 // Two `botwarden up` with separate state dirs and one Redis or PostgreSQL lease behave as two hosts: each bot leads
 // exactly once, the bots spread evenly once a second host joins (graceful hand-overs), and after kill -9 of one
 // host's process group the other answers for every bot; 0 409s, every update answered.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 import { cli, startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
 import { usePostgres, useRedis } from '../helpers/services.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 function leaders(s: FleetStatus): string[] {
   return s.bots.filter((b) => b.role === 'leader').map((b) => b.name);

@@ -2,9 +2,9 @@
 // as a worker and share its partitions, next to a plain bot that leads on one of them. Traffic over many chats: both
 // hosts handle updates, nothing lost, every chat in order, no 409; after kill -9 of one host's process group the other
 // serves both bots, still nothing lost and every chat in order.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RAW_ECHO, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { RAW_ECHO, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 import { startUp, writeConfig, type RunningUp } from '../helpers/botwarden-up.js';
 import { useRedis } from '../helpers/services.js';
@@ -17,13 +17,7 @@ const shared = await useRedis();
 const REDIS = shared.skip ? '' : `${shared.url.replace(/\/\d+$/, '')}/9`;
 const PARTITIONS = 8;
 
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 function entry(s: FleetStatus, name: string): FleetStatus['bots'][number] {
   const e = s.bots.find((b) => b.name === name);

@@ -1,21 +1,15 @@
 // `botwarden up` on one host: every valid bot runs in one process, invalid ones are named with their reason, one
 // bot's failure never touches another, each child sees only its own token; ls, logs, restart/stop/start, reload.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXAMPLES, RAW_ECHO, tempStateDir, startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { EXAMPLES, RAW_ECHO, tempStateDir, emulatorForFile } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
 import { cli, startUp, writeConfig } from '../helpers/botwarden-up.js';
 
 const GRAMMY = path.join(EXAMPLES, 'grammy.mjs');
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 async function replied(botId: number, text: string): Promise<boolean> {
   return (await emu.sent(botId)).some((m) => m.text === `echo: ${text}`);

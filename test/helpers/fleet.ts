@@ -2,6 +2,7 @@
 // and chaos tests, the benchmarks and `npm run demo`. An instance is a "host": its own process group (frozen or
 // killed -9 whole), its own state dir unless a test shares one (two instances on one host). POSIX process groups.
 import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,22 @@ export async function startFleetEmulator(o: { options?: EmulatorOptions; process
     await proc.stop(1000);
     throw err;
   }
+}
+
+/**
+ * One in-process emulator for every test of a file: started by a node:test `before` hook, closed by an `after` hook.
+ * The object is usable inside the tests (its URL is set once `before` ran), so a file writes
+ * `const emu = emulatorForFile();` instead of `let emu; before(…); after(…)`.
+ */
+export function emulatorForFile(options?: EmulatorOptions): RunningEmulator {
+  let started: RunningEmulator | undefined;
+  const emu = new RunningEmulator('http://127.0.0.1:0', async () => started?.close());
+  before(async () => {
+    started = await startFleetEmulator(options ? { options } : {});
+    (emu as { url: string }).url = started.url;
+  });
+  after(() => emu.close());
+  return emu;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,9 +5,9 @@
 // start-up idiom (`<lib>-stop.test.ts`).
 // Under botwarden every case asserts 0 409s seen by the bot, 0 lost, and duplicates no more than the leader had in
 // hand (received, not yet confirmed) when it stopped; the counts go to the test's diagnostics.
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFleetEmulator, type RunningEmulator } from '../helpers/fleet.js';
+import { emulatorForFile, type RunningEmulator } from '../helpers/fleet.js';
 import { describeTally, PY_BOTS, pythonBotsMissing, runDirect, runHandover, runSupports, runTwoCopies, type HandoverOptions, type HandoverResult, type PyBot } from '../helpers/python-bots.js';
 
 /** Handover with messages every 100 ms; A is stopped after its 5th reply. */
@@ -28,13 +28,7 @@ function assertClean(t: TestContext, r: HandoverResult): void {
 /** One emulator for the cases of a file; the whole group skips (one line saying why) without the venv. */
 function group(bot: PyBot, what: string, cases: (emu: () => RunningEmulator) => void): void {
   describe(`${PY_BOTS[bot].title}: ${what}`, { skip: pythonBotsMissing() }, () => {
-    let emu: RunningEmulator;
-    before(async () => {
-      emu = await startFleetEmulator();
-    });
-    after(async () => {
-      await emu.close();
-    });
+    const emu = emulatorForFile();
     cases(() => emu);
   });
 }

@@ -1,22 +1,16 @@
 // Real bot libraries as workers, unchanged (examples/bots): grammY, Telegraf and python-telegram-bot 13, two workers
 // each over many chats with one worker killed -9 and started again: nothing lost, every chat in order.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startFleetEmulator, type RunningEmulator, EXAMPLES, ptb13Missing, type Instance } from '../helpers/fleet.js';
+import { EXAMPLES, ptb13Missing, type Instance, emulatorForFile } from '../helpers/fleet.js';
 import { useRedis } from '../helpers/services.js';
 import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
 import { dropKeys, startWorker } from './helpers.js';
 
 const shared = await useRedis();
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 const BOTS: Array<[string, string[], false | string]> = [
   ['grammY', [process.execPath, path.join(EXAMPLES, 'grammy.mjs')], false],

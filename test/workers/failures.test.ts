@@ -1,8 +1,8 @@
 // Worker mode under failures: a worker frozen (SIGSTOP) longer than the TTL, and Redis killed -9 and started again
 // with AOF. Nothing lost, no chat out of order; a frozen worker's bot may only finish, late, what it had in hand.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { type Instance, emulatorForFile } from '../helpers/fleet.js';
 import { redisServerMissing, startPrivateRedis, useRedis } from '../helpers/services.js';
 import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
@@ -11,13 +11,7 @@ import { dropKeys, metricSum, seeded, startWorker } from './helpers.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const shared = await useRedis();
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 const ownedBy = async (insts: readonly Instance[]): Promise<number> => (await Promise.all(insts.map((i) => i.probe()))).reduce((n, s) => n + (s?.workers?.partitions.length ?? 0), 0);
 

@@ -1,21 +1,15 @@
 // Worker mode end to end: N `botwarden run --workers` instances over many chats; per-chat order, nothing lost,
 // duplicates only for updates a killed worker had in hand; kill -9 of a worker and of the poller.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFleetEmulator, type Instance, type RunningEmulator } from '../helpers/fleet.js';
+import { type Instance, emulatorForFile } from '../helpers/fleet.js';
 import { useRedis } from '../helpers/services.js';
 import { describeChatOrder, Traffic } from '../helpers/traffic.js';
 import { eventually } from '../helpers/wait.js';
 import { dropKeys, metricSum, seeded, startWorker } from './helpers.js';
 
 const shared = await useRedis();
-let emu: RunningEmulator;
-before(async () => {
-  emu = await startFleetEmulator();
-});
-after(async () => {
-  await emu.close();
-});
+const emu = emulatorForFile();
 
 test('3 workers share the partitions: every chat answered in order, nothing lost, nothing twice; /status shows the partitions', { skip: shared.skip }, async (t) => {
   const bot = await emu.createBot('workers_basic_bot');
