@@ -1,25 +1,16 @@
 // `--health-allow-actions` and BOTWARDEN_ACTIONS_SECRET in run's configuration: off by default, never the token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveRunConfig } from '../../src/config/index.js';
 import { BotwardenError } from '../../src/errors.js';
+import { inTempDir } from '../helpers/fleet.js';
 
 const TOKEN = '123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr';
 
-function inTmp(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-actions-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 test('actions are off by default; on by flag or config key', () => {
-  inTmp((dir) => {
+  inTempDir((dir) => {
     const env = { BOT_TOKEN: TOKEN, HOME: dir };
     const off = resolveRunConfig({}, ['bot'], { env, cwd: dir });
     assert.equal(off.healthAllowActions, false);
@@ -33,7 +24,7 @@ test('actions are off by default; on by flag or config key', () => {
 });
 
 test('BOTWARDEN_ACTIONS_SECRET is taken, and kept out of the bot environment', () => {
-  inTmp((dir) => {
+  inTempDir((dir) => {
     const c = resolveRunConfig({ healthAllowActions: true }, ['bot'], { env: { BOT_TOKEN: TOKEN, HOME: dir, BOTWARDEN_ACTIONS_SECRET: ' a-long-enough-secret-1234 ' }, cwd: dir });
     assert.equal(c.actionsSecret, 'a-long-enough-secret-1234');
     assert.equal(c.baseEnv['BOTWARDEN_ACTIONS_SECRET'], undefined);
@@ -42,7 +33,7 @@ test('BOTWARDEN_ACTIONS_SECRET is taken, and kept out of the bot environment', (
 });
 
 test('a secret that is (part of) the token, or too short, is refused without echoing it', () => {
-  inTmp((dir) => {
+  inTempDir((dir) => {
     const secretPart = TOKEN.split(':')[1]!;
     for (const bad of [TOKEN, secretPart, secretPart.slice(3, 25), `x${TOKEN}x`, 'short', 'has spaces in it, sixteen+']) {
       assert.throws(

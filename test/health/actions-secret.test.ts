@@ -1,23 +1,14 @@
 // The status page's actions secret: a generated 0600 file in a 0700 directory, removed again, compared in constant time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { actionsSecretPath, newActionsSecret, removeActionsSecretFile, writeActionsSecretFile } from '../../src/health/page/index.js';
 import { secretMatches } from '../../src/health/page/actions.js';
-
-function inTmp(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-actions-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { inTempDir } from '../helpers/fleet.js';
 
 test('a generated secret: 0600 file in a 0700 directory, removed again; compared in constant time', () => {
-  inTmp((dir) => {
+  inTempDir((dir) => {
     const secret = newActionsSecret();
     assert.ok(secret.length >= 32);
     assert.notEqual(newActionsSecret(), secret);

@@ -26,6 +26,23 @@ function botwardenArgv(bin: BotwardenBin, args: readonly string[]): string[] {
   return bin === 'source' ? ['--import', 'tsx', CLI_SOURCE, ...args] : [...shebangNodeFlags(bin.dist), bin.dist, ...args];
 }
 
+/** Runs `fn` with a fresh temp dir, removed afterwards whatever happened. */
+export function inTempDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-test-'));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh temp dir removed after the test `t` (its `after` hook). */
+export function tempDirFor(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** A temp state dir removed by the returned function. */
 export function tempStateDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bw-state-'));

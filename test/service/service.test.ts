@@ -2,24 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { systemdQuoteArg } from '../../src/service/systemd.js';
 import { planServiceInstall } from '../../src/service/install.js';
 import { resolveStateDir } from '../../src/config/run-config.js';
 import { spawnCli } from '../helpers/cli.js';
+import { tempDirFor } from '../helpers/fleet.js';
 
 const SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const TOKEN = `123456789:${SECRET}`;
 const run = promisify(execFile);
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bw-service-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function hasSystemdAnalyze(): Promise<boolean> {
   try {
@@ -43,7 +37,7 @@ test('systemdQuoteArg: safe args stay bare; spaces, quotes, %, $, backslashes an
 });
 
 test('CLI: service install --dry-run prints a unit whose ExecStart runs `botwarden run`, token redacted, writes nothing', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDirFor(t);
   const p = spawnCli(
     ['service', 'install', '--dry-run', '--platform', 'systemd', '--unit-dir', dir, '--lease', 'redis://127.0.0.1:6379', '--stop-timeout', '20000', '--takeover', '--', 'python3', 'my bot.py', '--name', 'x y'],
     { env: { BOT_TOKEN: TOKEN } },
@@ -67,7 +61,7 @@ test('CLI: service install --dry-run prints a unit whose ExecStart runs `botward
 });
 
 test('CLI: service install writes the unit and a 0600 env file; systemd-analyze accepts it; uninstall removes both', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDirFor(t);
   const secrets = join(dir, 'secrets');
   const install = spawnCli(
     ['service', 'install', '--platform', 'systemd', '--user', '--unit-dir', dir, '--secret-dir', secrets, '--name', 'mybot', '--', '/bin/echo', 'a b', '100%', '$HOME'],
@@ -131,7 +125,7 @@ test('launchd and Windows definitions keep the token in a 0600 file passed as --
 });
 
 test('CLI: service install without a token or without a command is a usage error (exit 2)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDirFor(t);
   const env = { BOT_TOKEN: '', TELEGRAM_BOT_TOKEN: '' };
   const noToken = spawnCli(['service', 'install', '--unit-dir', dir, '--', 'python3', 'bot.py'], { env });
   assert.equal(await noToken.exited(), 2);

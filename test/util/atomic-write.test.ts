@@ -1,23 +1,17 @@
 // util/atomic-write: the final mode from the first byte, the old file replaced whole, no temp file left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/util/atomic-write.js';
+import { tempDirFor } from '../helpers/fleet.js';
 
 const posix = process.platform !== 'win32';
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bw-atomic-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 const modeOf = (file: string): number => statSync(file).mode & 0o777;
 
 test('async: 0600 by default, replaces the old content, leaves no temp file', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDirFor(t);
   const file = path.join(dir, 'secret');
   writeFileSync(file, 'old content that is longer', { mode: 0o644 });
   await writeFileAtomic(file, 'new');
@@ -27,7 +21,7 @@ test('async: 0600 by default, replaces the old content, leaves no temp file', as
 });
 
 test('sync: creates missing folders with dirMode; an explicit mode is applied despite the umask', { skip: !posix }, (t) => {
-  const dir = tempDir(t);
+  const dir = tempDirFor(t);
   const file = path.join(dir, 'a', 'b', 'unit.service');
   const old = process.umask(0o077);
   try {
@@ -41,7 +35,7 @@ test('sync: creates missing folders with dirMode; an explicit mode is applied de
 });
 
 test("mode 'umask' leaves the process umask in charge (files a shared state folder's readers need)", { skip: !posix }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDirFor(t);
   const file = path.join(dir, 'lease.json');
   const old = process.umask(0o022);
   try {
@@ -53,7 +47,7 @@ test("mode 'umask' leaves the process umask in charge (files a shared state fold
 });
 
 test('a failed write throws and removes its temp file', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDirFor(t);
   const target = path.join(dir, 'is-a-dir');
   await writeFileAtomic(path.join(target, 'x'), 'x', { dirMode: 0o700 });
   // Renaming a file over a non-empty directory fails on every platform.
