@@ -277,6 +277,9 @@ function hostsTable(ready100: number | string, hosts: Record<Standby, HostsResul
       { text: 'kill -9 → all 20 answer within TTL + 1 s (hot standby: the bots already run on the other host)', met: goal(hot?.answeredMs ?? undefined, (x) => x <= 3000) },
       { text: '0 409s, 0 lost (cold and hot)', met: cold && hot ? cold.conflicts + hot.conflicts === 0 && cold.lost + hot.lost === 0 : null },
     ],
-    notes: ['Cold standby: the answer time includes starting the 20 Node.js bots (grammY) the surviving host takes over, at once on a 2-core machine; hot standby runs them beforehand (`standby: hot`).'],
+    notes: [
+      'Cold standby: the answer time includes starting the 20 Node.js bots (grammY) the surviving host takes over, at once on a 2-core machine; hot standby runs them beforehand (`standby: hot`).',
+      'With a 2 s TTL a getUpdates that repeats the previous offset is forwarded only once 3 s have passed since that call started (Telegram raises it to a 3 s poll, longer than the lease can cover; docs/bot-api-semantics.md §4.2): an update for a bot that stayed on the surviving host may wait up to ~3 s, host failure or not. The slowest of the 20 is often such a bot.',
+    ],
   };
 }
