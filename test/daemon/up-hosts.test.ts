@@ -87,8 +87,7 @@ for (const [kind, { url, skip }] of [
       );
 
       // kill -9 of host A's whole process group (botwarden and its bots)
-      process.kill(-a.child.pid!, 'SIGKILL');
-      await a.exited();
+      await a.kill9();
       await eventually('host B leads every bot', async () => leaders(await b!.status()).length === N, 30_000);
       await allAnswer(bots, 'after-kill');
       for (const bot of bots) assert.equal((await emu.stats(bot.id)).conflicts, 0, `no 409 for bot ${bot.id}`);
@@ -96,13 +95,7 @@ for (const [kind, { url, skip }] of [
       b.child.kill('SIGTERM');
       assert.equal(await b.exited(), 0, b.stderr());
     } finally {
-      if (a) {
-        try {
-          process.kill(-a.child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      await a?.kill9();
       await b?.stop();
       dirA.remove();
       dirB.remove();

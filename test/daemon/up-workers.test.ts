@@ -90,8 +90,7 @@ test('up: a bot with `workers:` runs as a worker on two hosts next to a plain bo
     // kill -9 of host A's whole process group (botwarden and both bots' children), with traffic flowing.
     const second = new Traffic(emu, wBot.id, { prefix: 'b', chats: 16, chatBase: 6000, everyMs: 6, max: 320 }).start();
     await eventually('traffic flows again', () => second.count >= 80, 30_000);
-    process.kill(-a.child.pid!, 'SIGKILL');
-    await a.exited();
+    await a.kill9();
     await second.done();
     const r2 = await second.chatOrder(60_000);
     t.diagnostic(`around the kill: ${describeChatOrder(r2)}`);
@@ -119,13 +118,7 @@ test('up: a bot with `workers:` runs as a worker on two hosts next to a plain bo
     assert.equal(await b.exited(), 0, b.stderr());
   } finally {
     await plain?.close();
-    if (a) {
-      try {
-        process.kill(-a.child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    await a?.kill9();
     await b?.stop();
     dirA.remove();
     dirB.remove();

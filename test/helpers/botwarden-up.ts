@@ -2,12 +2,15 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI_SOURCE, spawnCli, spawnProcess, type Spawned } from './cli.js';
+import { killGroup, trackGroup } from './process-groups.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
 /** A running `botwarden up` and its health URL. */
 export interface RunningUp extends Spawned {
   healthUrl: string;
   status(): Promise<FleetStatus>;
+  /** SIGKILL its whole process group ("the host died"; started `detached`); resolves once it exited. Safe twice. */
+  kill9(): Promise<void>;
 }
 
 /** Write `config` as JSON into `dir` and return its path. */
@@ -21,6 +24,7 @@ export function writeConfig(dir: string, config: unknown, name = 'botwarden.conf
 export async function startUp(opts: { config: string; stateDir: string; env?: NodeJS.ProcessEnv; detached?: boolean; args?: string[] }): Promise<RunningUp> {
   const args = ['up', '--config', opts.config, '--state-dir', opts.stateDir, '--health-port', '0', ...(opts.args ?? [])];
   const proc = opts.detached ? spawnProcess(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], { env: opts.env ?? {}, detached: true }) : spawnCli(args, { env: opts.env ?? {} });
+  if (opts.detached && proc.child.pid) trackGroup(proc.child.pid);
   let healthUrl = '';
   try {
     const m = await proc.waitFor(/health: (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
@@ -32,6 +36,11 @@ export async function startUp(opts: { config: string; stateDir: string; env?: No
   return Object.assign(proc, {
     healthUrl,
     status: async () => (await (await fetch(`${healthUrl}/status`)).json()) as FleetStatus,
+    async kill9() {
+      if (!opts.detached) throw new Error('kill9 needs an `up` started with detached: true (its own process group)');
+      if (proc.child.pid) killGroup(proc.child.pid, 'SIGKILL');
+      await proc.exited();
+    },
   });
 }
 
