@@ -137,6 +137,14 @@ function latencyCell(lat: number[]): Cell {
   return { value: round(percentile(lat, 50), 3), p99: round(percentile(lat, 99), 3), note: `(n=${lat.length})` };
 }
 
+/** The main table's columns (measured, or n/a with the reason). */
+const MAIN_METRICS: BenchTable['metrics'] = [
+  { key: 'lat1', label: 'latency, 1 caller', unit: 'ms' },
+  { key: 'lat32', label: 'latency, 32 callers', unit: 'ms' },
+  { key: 'rps1', label: 'throughput, 1 caller', unit: 'req/s', lowerIsBetter: false },
+  { key: 'rps32', label: 'throughput, 32 callers', unit: 'req/s', lowerIsBetter: false },
+];
+
 function tables(results: Map<string, Run[]>): BenchTable[] {
   const cells: BenchTable['cells'] = {};
   for (const s of SUBJECTS) {
@@ -151,12 +159,7 @@ function tables(results: Map<string, Run[]>): BenchTable[] {
   const main: BenchTable = {
     id: 'gateway',
     title: '6. Gateway: sendMessage latency (p50 / p99) and throughput, via the gateway vs direct to the emulator',
-    metrics: [
-      { key: 'lat1', label: 'latency, 1 caller', unit: 'ms' },
-      { key: 'lat32', label: 'latency, 32 callers', unit: 'ms' },
-      { key: 'rps1', label: 'throughput, 1 caller', unit: 'req/s', lowerIsBetter: false },
-      { key: 'rps32', label: 'throughput, 32 callers', unit: 'req/s', lowerIsBetter: false },
-    ],
+    metrics: MAIN_METRICS,
     subjects: [...SUBJECTS],
     cells,
     notes: [
@@ -200,16 +203,11 @@ function tables(results: Map<string, Run[]>): BenchTable[] {
 
 function naTable(why: string): BenchTable {
   const cells: BenchTable['cells'] = {};
-  for (const s of SUBJECTS) cells[s] = Object.fromEntries(['lat1', 'lat32', 'rps1', 'rps32'].map((k) => [k, naCell(why)]));
+  for (const s of SUBJECTS) cells[s] = Object.fromEntries(MAIN_METRICS.map((m) => [m.key, naCell(why)]));
   return {
     id: 'gateway',
     title: '6. Gateway: sendMessage latency and throughput, via the gateway vs direct',
-    metrics: [
-      { key: 'lat1', label: 'latency, 1 caller', unit: 'ms' },
-      { key: 'lat32', label: 'latency, 32 callers', unit: 'ms' },
-      { key: 'rps1', label: 'throughput, 1 caller', unit: 'req/s', lowerIsBetter: false },
-      { key: 'rps32', label: 'throughput, 32 callers', unit: 'req/s', lowerIsBetter: false },
-    ],
+    metrics: MAIN_METRICS,
     subjects: [...SUBJECTS],
     cells,
   };
