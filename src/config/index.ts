@@ -6,3 +6,4 @@ export { splitCommandLine } from './argv.js';
 export { CONFIG_FILE_NAMES } from './file.js';
 export { resolveFleetConfig, botConfigChanged, type FleetConfig, type FleetBot, type FleetCliOptions } from './fleet-config.js';
 export { readFleetSources, type FleetSources, type TokenSource } from './fleet-sources.js';
+export { releaseSchemas } from './schema.js';

@@ -1,7 +1,7 @@
 // The config file's keys (everything `run` takes), validated with messages that name the key.
 import type { z as Z } from 'zod';
 import { BotwardenError } from '../errors.js';
-import { lazyRequire } from '../util/lazy-require.js';
+import { transientRequire } from '../util/lazy-require.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 /** Builds the schema of `botwarden.config.{json,yaml}` (keys mean what the `run` options of the same name mean). */
@@ -60,10 +60,31 @@ function buildBotSchema(z: typeof Z) {
     });
 }
 
+/** zod, loaded on first use and dropped again by `releaseSchemas()`. */
+let zod: { z: typeof Z; release: () => void } | undefined;
+function loadZod(): typeof Z {
+  if (!zod) {
+    const loaded = transientRequire('zod');
+    zod = { z: (loaded.exports as { z: typeof Z }).z, release: loaded.release };
+  }
+  return zod.z;
+}
+
+/**
+ * Forget the schemas and zod itself (a daemon calls it once its config is read): nothing keeps zod's code and data
+ * in memory for the daemon's life. The next validation loads it again.
+ */
+export function releaseSchemas(): void {
+  schema = undefined;
+  botSchemaCache = undefined;
+  zod?.release();
+  zod = undefined;
+}
+
 let botSchemaCache: ReturnType<typeof buildBotSchema> | undefined;
 /** The schema of one `bots:` entry. */
 export function botSchema(): ReturnType<typeof buildBotSchema> {
-  return (botSchemaCache ??= buildBotSchema((lazyRequire('zod') as { z: typeof Z }).z));
+  return (botSchemaCache ??= buildBotSchema(loadZod()));
 }
 
 export type BotEntry = Z.infer<ReturnType<typeof buildBotSchema>>;
@@ -90,9 +111,9 @@ export function validateBotEntry(data: unknown, index: number, file: string): Bo
 }
 
 let schema: ReturnType<typeof buildSchema> | undefined;
-/** The schema, built on first use: zod is loaded only when a config file exists (it costs memory a daemon keeps). */
+/** The schema, built on first use: zod is loaded only when a config file exists (and dropped by releaseSchemas). */
 export function configFileSchema(): ReturnType<typeof buildSchema> {
-  return (schema ??= buildSchema((lazyRequire('zod') as { z: typeof Z }).z));
+  return (schema ??= buildSchema(loadZod()));
 }
 
 export type ConfigFile = Z.infer<ReturnType<typeof buildSchema>>;

@@ -1,7 +1,7 @@
 // The composition root of `botwarden run`: config → preflight → lease → gateway → health → bot, and the way back.
 import { BotwardenError, ExitCode } from '../errors.js';
 import type { LogEntry, Logger } from '../log.js';
-import type { RunConfig } from '../config/index.js';
+import { releaseSchemas, type RunConfig } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics/botwarden-metrics.js';
 import { BotApiClient } from '../telegram/client.js';
 import type { User } from '../telegram/types.js';
@@ -141,6 +141,7 @@ export class Daemon {
     const log = io.logger;
     const deadline = monotonicMs() + config.startupTimeoutMs;
     const signal = this.ac.signal;
+    if (!io.host) releaseSchemas(); // the config is read: zod's memory goes back (see config/schema.ts)
     try {
       this.pidStart = await processStartTime(process.pid);
       this.steps.start('token', 'token');

@@ -6,7 +6,7 @@ import os from 'node:os';
 import type http from 'node:http';
 import { BotwardenError, ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { botConfigChanged, type FleetConfig, type RunConfig } from '../config/index.js';
+import { botConfigChanged, releaseSchemas, type FleetConfig, type RunConfig } from '../config/index.js';
 import { createProcessMetrics } from '../metrics/botwarden-metrics.js';
 import { LeaseBackendPool } from '../lease/pool.js';
 import type { OutputSink } from '../process/output.js';
@@ -89,6 +89,7 @@ export class Fleet {
   async run(): Promise<number> {
     const log = this.io.logger;
     const { config } = this;
+    releaseSchemas(); // the config is read: zod's memory goes back (see config/schema.ts)
     for (const b of config.bots) this.units.set(b.name, this.newUnit(b.name, b.config, b.error?.message));
     for (const u of this.units.values()) if (u.invalid) log.error(`not started: ${u.invalid}`);
     const valid = [...this.units.values()].filter((u) => u.config);
@@ -259,7 +260,12 @@ export class Fleet {
   /** Re-read the config file: start new bots, stop removed ones, restart changed ones, leave the others alone. */
   private async reload(): Promise<{ started: string[]; stopped: string[]; restarted: string[]; unchanged: string[]; invalid: Array<{ name: string; reason: string }> }> {
     const log = this.io.logger;
-    const next = this.io.reread();
+    let next: FleetConfig;
+    try {
+      next = this.io.reread();
+    } finally {
+      releaseSchemas();
+    }
     const out = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], unchanged: [] as string[], invalid: [] as Array<{ name: string; reason: string }> };
     const wanted = new Map(next.bots.map((b) => [b.name, b]));
     const work: Promise<void>[] = [];
