@@ -9,6 +9,7 @@ import { createLeaseBackend } from '../lease/index.js';
 import { isLeaseUnreachable } from '../lease/errors.js';
 import { Elector } from '../lease/elector.js';
 import type { LeaseBackend, LeaseRecord } from '../lease/types.js';
+import { leaseCoversRaisedPoll } from '../gateway/poll-plan.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { Supervisor } from '../process/supervisor.js';
 import type { OutputLine, OutputSink } from '../process/output.js';
@@ -163,6 +164,15 @@ export class Daemon {
 
       if (config.workers) await this.openWorkers(config.workers, elector);
 
+      // The elector already stops TTL/5 before the lease could expire; a 1 s margin on top would starve short TTLs.
+      const leaseMarginMs = Math.min(1000, Math.round(config.leaseTtlMs / 10));
+      if (!leaseCoversRaisedPoll({ ttlMs: elector.ttlMs, safetyMarginMs: elector.safetyMarginMs, renewEveryMs: elector.renewEveryMs, leaseMarginMs })) {
+        log.warn(
+          `--lease-ttl ${config.leaseTtlMs} ms cannot cover the 3 s poll Telegram makes of a getUpdates that repeats its offset: while the bot ` +
+            'has nothing new, Telegram is polled at most once per 3 s and a reply can wait up to ~3 s. 9000 ms or more keeps replies immediate; ' +
+            'a shorter TTL only buys a faster takeover after a crash',
+        );
+      }
       this.steps.start('gateway', 'gateway');
       this.gateway = await startGateway({
         ...(this.workers ? { feed: this.workers } : {}),
@@ -171,8 +181,7 @@ export class Daemon {
         leader: elector,
         logger: log.child('gateway'),
         metrics: this.metrics,
-        // The elector already stops TTL/5 before the lease could expire; a 1 s margin on top would starve short TTLs.
-        leaseMarginMs: Math.min(1000, Math.round(config.leaseTtlMs / 10)),
+        leaseMarginMs,
         allowDropPending: config.allowDropPending,
       });
       this.steps.ok('gateway', `${this.gateway.root} (TELEGRAM_API_ROOT)`);

@@ -5,6 +5,15 @@ export const MAX_TIMEOUT_S = 50;
 /** A short poll with the same offset within 3 s of the previous one is raised to a 3 s long poll by the server (§4.2). */
 export const SAME_OFFSET_WINDOW_MS = 3000;
 
+/**
+ * Whether a lease can always cover the 3 s poll the server makes of a getUpdates repeating its offset: just before a
+ * renewal the leader has `ttl − safety margin − renew interval` left, less the gateway's own margin. When it cannot, the
+ * gateway forwards such a poll only once per 3 s while the bot has nothing new, and a reply can wait up to ~3 s.
+ */
+export function leaseCoversRaisedPoll(l: { ttlMs: number; safetyMarginMs: number; renewEveryMs: number; leaseMarginMs: number }): boolean {
+  return l.ttlMs - l.safetyMarginMs - l.renewEveryMs - l.leaseMarginMs >= SAME_OFFSET_WINDOW_MS;
+}
+
 /** Everything the decision depends on, at one instant. */
 export interface PollSituation {
   /** This instance is leader and polling is not stopped. */

@@ -1,7 +1,9 @@
 // planPoll's outcome table, row by row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPoll, type PollSituation, type PollStep } from '../../src/gateway/poll-plan.js';
+import { leaseCoversRaisedPoll, planPoll, type PollSituation, type PollStep } from '../../src/gateway/poll-plan.js';
+import { Elector } from '../../src/lease/elector.js';
+import { MemoryBackend } from '../lease/memory-backend.js';
 
 const base: PollSituation = {
   mayForward: true,
@@ -41,4 +43,12 @@ test('planPoll outcome table', () => {
     ['less than a second of the poll left after an empty answer: forward 1 s', { remainingMs: 400, upstreamCalls: 1 }, { kind: 'forward', timeoutS: 1 }],
   ];
   for (const [name, change, want] of rows) assert.deepEqual(planPoll({ ...base, ...change }), want, name);
+});
+
+test('leaseCoversRaisedPoll with the elector\'s own timings: 9 s and more cover Telegram\'s 3 s raise, 8 s and less do not', () => {
+  const covers = (ttlMs: number): boolean => {
+    const e = new Elector({ backend: new MemoryBackend(), claim: { botId: 1, instanceId: 'i', host: 'h', pid: 1 }, ttlMs });
+    return leaseCoversRaisedPoll({ ttlMs: e.ttlMs, safetyMarginMs: e.safetyMarginMs, renewEveryMs: e.renewEveryMs, leaseMarginMs: Math.min(1000, Math.round(ttlMs / 10)) });
+  };
+  assert.deepEqual([3000, 5000, 8000, 9000, 10_000, 30_000].map(covers), [false, false, false, true, true, true]);
 });
