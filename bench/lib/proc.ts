@@ -1,5 +1,6 @@
 // Child processes for benchmarks: spawn in their own group, wait with a deadline, kill the group, liveness checks.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { groupsOf } from '../../test/helpers/process-groups.js';
 
 /** A spawned process with its collected output. */
 export interface Proc {
@@ -89,6 +90,15 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * SIGKILL a process group and the groups of everything under it ("the machine died"): botwarden starts each bot in its
+ * own group, and a bot left behind would keep polling its dead gateway's port. Never throws.
+ */
+export function killHost(pid: number): void {
+  const groups = groupsOf(pid);
+  for (const g of new Set([pid, ...groups])) killGroup(g, 'SIGKILL');
 }
 
 /** Signal one process; never throws. */

@@ -11,7 +11,7 @@ import { emulatorMissing, startBenchEmulator } from '../lib/botwarden.js';
 import type { RunningEmulator } from '../../test/helpers/fleet.js';
 import type { CreatedBot } from '../../src/emulator/index.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
-import { delay, killGroup, nowMs, pollUntil, startProc, type Proc } from '../lib/proc.js';
+import { delay, killHost, nowMs, pollUntil, startProc, type Proc } from '../lib/proc.js';
 import { sampleFootprint, type Footprint } from '../lib/sample.js';
 import { launchPm2, type BotSpec } from '../lib/subjects.js';
 import type { Suite, SuiteContext } from '../lib/suite.js';
@@ -190,7 +190,7 @@ async function twoHosts(ctx: SuiteContext, emu: RunningEmulator, n: number, stan
     for (const bot of bots) sentIds.set(bot.id, [await emu.sendText(bot.id, 'before')]);
     await delay(1000);
     const t0 = nowMs();
-    killGroup(ua.proc.pid, 'SIGKILL');
+    killHost(ua.proc.pid);
     const led = await pollUntil(async () => (leading(await ub.status()) === n ? nowMs() - t0 : undefined), 30_000, 20);
     for (const bot of bots) sentIds.get(bot.id)!.push(await emu.sendText(bot.id, 'after'));
     const answered = await pollUntil(
@@ -213,7 +213,7 @@ async function twoHosts(ctx: SuiteContext, emu: RunningEmulator, n: number, stan
   } catch (err) {
     return err instanceof Error ? err.message.split('\n')[0]! : String(err);
   } finally {
-    if (a) killGroup(a.proc.pid, 'SIGKILL');
+    if (a) killHost(a.proc.pid);
     await b?.proc.stop(15_000);
   }
 }

@@ -2,14 +2,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI_SOURCE, spawnCli, spawnProcess, type Spawned } from './cli.js';
-import { killGroup, trackGroup } from './process-groups.js';
+import { groupsOf, killGroup, trackGroup } from './process-groups.js';
 import type { FleetStatus } from '../../src/daemon/fleet.js';
 
 /** A running `botwarden up` and its health URL. */
 export interface RunningUp extends Spawned {
   healthUrl: string;
   status(): Promise<FleetStatus>;
-  /** SIGKILL its whole process group ("the host died"; started `detached`); resolves once it exited. Safe twice. */
+  /** SIGKILL its process group and its bots' ("the host died"; started `detached`); resolves once it exited. Safe twice. */
   kill9(): Promise<void>;
 }
 
@@ -38,7 +38,14 @@ export async function startUp(opts: { config: string; stateDir: string; env?: No
     status: async () => (await (await fetch(`${healthUrl}/status`)).json()) as FleetStatus,
     async kill9() {
       if (!opts.detached) throw new Error('kill9 needs an `up` started with detached: true (its own process group)');
-      if (proc.child.pid) killGroup(proc.child.pid, 'SIGKILL');
+      // The machine dies: `up` and every bot it started (each bot is its own process group). A bot left behind would
+      // keep polling its dead gateway's port, which the OS may hand to another test's server.
+      const pid = proc.child.pid;
+      if (pid) {
+        const groups = groupsOf(pid);
+        for (const g of groups) trackGroup(g);
+        for (const g of new Set([pid, ...groups])) killGroup(g, 'SIGKILL');
+      }
       await proc.exited();
     },
   });
