@@ -170,6 +170,25 @@ export function handleGetUpdates(bot: BotState, params: Params, res: ServerRespo
     answerUpdates(bot, res, ready);
     return;
   }
+  if (bot.pending && !bot.pending.dead && !sw.deadPollHoldsSlot) {
+    // Before this call ends the pending poll with a 409, let the I/O already received be handled: when the emulator
+    // was not scheduled for a while, the pending poll's client may have closed its connection before this call came,
+    // and a poll whose client is gone leaves the slot (installPending) instead of taking a 409 nobody reads.
+    setImmediate(() => setImmediate(() => waitOrConflict(bot, res, fromId, limit, timeoutS, sw)));
+    return;
+  }
+  waitOrConflict(bot, res, fromId, limit, timeoutS, sw);
+}
+
+/** The call waits: what arrived meanwhile is answered at once; else a pending poll (still there) gets a 409 and this one waits. */
+function waitOrConflict(bot: BotState, res: ServerResponse, fromId: number, limit: number, timeoutS: number, sw: EmulatorSwitches): void {
+  if (res.writableEnded || res.destroyed) return;
+  const now = Date.now();
+  const ready = bot.queue.read(fromId, limit, now);
+  if (ready.length > 0) {
+    answerUpdates(bot, res, ready);
+    return;
+  }
   if (bot.pending) abortPending(bot, CONFLICT_OTHER_GET_UPDATES, sw, now);
   installPending(bot, res, fromId, limit, timeoutS * 1000, sw);
 }
