@@ -197,6 +197,15 @@ export class Daemon {
       if (!io.host) await this.startHealth(page);
       this.writeState();
 
+      const onChange = (): void => {
+        this.writeState();
+        this.page?.notify();
+        io.host?.onChange?.();
+      };
+      // A dead instance's bot still running on this host (its botwarden was killed -9) is stopped first.
+      const clearOrphans = async (): Promise<void> => {
+        await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
+      };
       this.leadership = this.workers
         ? new WorkerLeadership({
             elector,
@@ -210,14 +219,8 @@ export class Daemon {
               this.botExitCode = code;
               this.stop();
             },
-            onChange: () => {
-              this.writeState();
-              this.page?.notify();
-              io.host?.onChange?.();
-            },
-            beforeStart: async () => {
-              await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
-            },
+            onChange,
+            beforeStart: clearOrphans,
           })
         : new Leadership({
         elector,
@@ -233,14 +236,8 @@ export class Daemon {
           this.botExitCode = code;
           this.stop();
         },
-        onChange: () => {
-          this.writeState();
-          this.page?.notify();
-          io.host?.onChange?.();
-        },
-        beforeLeading: async () => {
-          await stopOrphans({ stateDir: config.stateDir, botId: config.botId, stopTimeoutMs: config.stopTimeoutMs, logger: log });
-        },
+        onChange,
+        beforeLeading: clearOrphans,
       });
       this.steps.start('lease', 'lease', `${this.backend!.description}, ttl ${config.leaseTtlMs} ms`);
       const first = await Promise.race([this.leadership.start(), this.stopWanted.then(() => 'stopping' as const)]);

@@ -43,11 +43,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   if (opts.dirMode !== undefined) await mkdir(dirname(file), { recursive: true, mode: opts.dirMode });
   const tmp = tempPath(file);
   try {
-    if (mode === 'umask') writeFileSync(tmp, data, { flag: 'wx' });
-    else {
-      writeFileSync(tmp, data, { mode, flag: 'wx' });
-      chmodSync(tmp, mode);
-    }
+    writeTemp(tmp, data, mode);
     for (let attempt = 1; ; attempt++) {
       try {
         await rename(tmp, file);
@@ -63,17 +59,22 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   }
 }
 
+/** Write the temp file beside the target (it must not exist yet), with `mode` set exactly unless it is 'umask'. */
+function writeTemp(tmp: string, data: string | Uint8Array, mode: number | 'umask'): void {
+  if (mode === 'umask') writeFileSync(tmp, data, { flag: 'wx' });
+  else {
+    writeFileSync(tmp, data, { mode, flag: 'wx' });
+    chmodSync(tmp, mode);
+  }
+}
+
 /** `writeFileAtomic` for callers that cannot await (state files written from synchronous code). */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
   const mode = opts.mode ?? 0o600;
   if (opts.dirMode !== undefined) mkdirSync(dirname(file), { recursive: true, mode: opts.dirMode });
   const tmp = tempPath(file);
   try {
-    if (mode === 'umask') writeFileSync(tmp, data, { flag: 'wx' });
-    else {
-      writeFileSync(tmp, data, { mode, flag: 'wx' });
-      chmodSync(tmp, mode);
-    }
+    writeTemp(tmp, data, mode);
     for (let attempt = 1; ; attempt++) {
       try {
         renameSync(tmp, file);
