@@ -2,11 +2,9 @@
 // Windows; tokens only in the 0600 file; a missing tokenEnv named; `up --env-file` reads what install wrote.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { readFleetSources, resolveFleetConfig, resolveStateDir } from '../../src/config/index.js';
 import { uninstallService, writeServiceFiles } from '../../src/service/install.js';
 import { planUpServiceInstall, upServiceName } from '../../src/service/up-plan.js';
@@ -14,12 +12,12 @@ import { launchdArgv } from '../../src/service/launchd.js';
 import { CLI_SOURCE, spawnCli, spawnProcess } from '../helpers/cli.js';
 import { RAW_ECHO, startFleetEmulator } from '../helpers/fleet.js';
 import { eventually } from '../helpers/wait.js';
+import { verifySystemdUnit } from './helpers.js';
 
 const SHOP_SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const NEWS_SECRET = 'BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const FILE_SECRET = 'CCHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const SHOP_TOKEN = `111111:${SHOP_SECRET}`;
-const run = promisify(execFile);
 
 /** A config folder `mybots/` with three bots: tokenEnv set in the shell, tokenEnv in the .env beside it, tokenFile (relative). */
 async function configDir(t: { after(fn: () => Promise<void>): void }): Promise<{ root: string; config: string; tokenFile: string }> {
@@ -49,14 +47,6 @@ function noSecret(text: string, what: string): void {
   for (const s of [SHOP_SECRET, NEWS_SECRET, FILE_SECRET]) assert.ok(!text.includes(s), `${what} holds a token`);
 }
 
-async function hasSystemdAnalyze(): Promise<boolean> {
-  try {
-    await run('systemd-analyze', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('CLI: service install --up --dry-run prints one unit running `botwarden up --config <absolute>`, tokens redacted, writes nothing', async (t) => {
   const { root, config, tokenFile } = await configDir(t);
@@ -97,7 +87,7 @@ test('service install --up writes a definition without tokens and one 0600 file 
     assert.ok(defText.includes(secret.path), `${platform}: the definition names its secret file`);
     if (platform === 'systemd') {
       assert.ok(defText.includes(`up --config ${config} --health-port 9100`), defText);
-      if (await hasSystemdAnalyze()) await run('systemd-analyze', ['verify', def.path]); // throws (exit ≠ 0) on a syntax error
+      await verifySystemdUnit(def.path); // throws (exit ≠ 0) on a syntax error
     } else if (platform === 'launchd') {
       assert.match(defText, new RegExp(`<string>up</string>\\s*<string>--env-file</string>\\s*<string>${secret.path}</string>\\s*<string>--config</string>\\s*<string>${config}</string>`));
       assert.match(defText, /<key>PATH<\/key>/, 'PATH (no secret) stays in the plist');

@@ -1,28 +1,18 @@
 // service install/uninstall: real files in a temp dir, the CLI from source, systemd-analyze when this host has it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { systemdQuoteArg } from '../../src/service/systemd.js';
 import { planServiceInstall } from '../../src/service/install.js';
 import { resolveStateDir } from '../../src/config/run-config.js';
 import { spawnCli } from '../helpers/cli.js';
 import { tempDirFor } from '../helpers/fleet.js';
+import { verifySystemdUnit } from './helpers.js';
 
 const SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_';
 const TOKEN = `123456789:${SECRET}`;
-const run = promisify(execFile);
 
-async function hasSystemdAnalyze(): Promise<boolean> {
-  try {
-    await run('systemd-analyze', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('systemdQuoteArg: safe args stay bare; spaces, quotes, %, $, backslashes and empty args are quoted', () => {
   assert.equal(systemdQuoteArg('/usr/bin/python3'), '/usr/bin/python3');
@@ -79,9 +69,7 @@ test('CLI: service install writes the unit and a 0600 env file; systemd-analyze 
   assert.doesNotMatch(unit, new RegExp(SECRET));
   assert.match(unit, /-- \/bin\/echo "a b" "100%%" "\$\$HOME"$/m);
   assert.match(unit, /^WantedBy=default\.target$/m);
-  if (await hasSystemdAnalyze()) {
-    await run('systemd-analyze', ['verify', unitFile]); // throws (exit ≠ 0) on a syntax error
-  }
+  await verifySystemdUnit(unitFile); // throws (exit ≠ 0) on a syntax error
 
   const dry = spawnCli(['service', 'uninstall', '--platform', 'systemd', '--user', '--unit-dir', dir, '--name', 'mybot', '--dry-run']);
   assert.equal(await dry.exited(), 0, dry.stderr());
