@@ -1,8 +1,7 @@
 // Forward one bot request upstream as a stream (body in, answer out), without hop-by-hop headers; the bot's abort aborts upstream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
-import { networkReason } from '../telegram/http-pool.js';
+import { networkReason, type Exchange } from '../telegram/http-pool.js';
 import { bodyEncoding } from '../telegram/wire-params.js';
 import { monotonicMs } from '../util/clock.js';
 import { sendError } from './envelope.js';
@@ -167,13 +166,12 @@ function exchange(call: ForwardCall, method: string, headers: string[], reqBody:
   let status: number | undefined;
   let botGone = false;
   let settled = false;
-  let upRes: IncomingMessage | undefined;
-  const onDrain = (): void => void upRes?.resume();
-  const upReq = up.pool.request({ method, path: upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS });
+  const ref: { x?: Exchange } = {};
+  const onDrain = (): void => ref.x?.resume();
   const onBotClose = (): void => {
     if (res.writableFinished) return;
     botGone = true;
-    upReq.destroy(new Error('the bot closed the connection'));
+    ref.x?.abort(new Error('the bot closed the connection'));
   };
   const settle = (): void => {
     if (settled) return;
@@ -182,49 +180,42 @@ function exchange(call: ForwardCall, method: string, headers: string[], reqBody:
     res.off('drain', onDrain);
     resolve();
   };
-  /** No (complete) answer came: 502 to the bot while it still listens. */
-  const failed = (err: unknown): void => {
-    if (settled) return;
-    if (botGone || (req.destroyed && !req.complete)) {
-      up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-      res.destroy();
-      return settle();
-    }
-    up.record(metricMethod, undefined, started);
-    const reason = up.redact(networkReason(err));
-    logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-    if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
-    settle();
-  };
   res.once('close', onBotClose);
-  upReq.on('error', (err) => {
-    if (status === undefined) failed(err); // after the headers, the answer's own events report it
-  });
-  upReq.once('response', (answer: IncomingMessage) => {
-    upRes = answer;
-    status = answer.statusCode ?? 502;
-    res.writeHead(status, appendEndToEndRaw(answer.rawHeaders, []));
-    // The answer is relayed by hand, not with pipeline(): this is the hot path of every forwarded call, and
-    // pipeline() costs an AbortController and a DOMException per call (several % of the gateway's CPU under load).
-    answer.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) {
-        answer.pause();
-        res.once('drain', onDrain);
-      }
-    });
-    answer.once('end', () => {
+  ref.x = up.pool.exchange({ method, path: upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS }, reqBody, {
+    onResponse: (answerStatus, rawHeaders) => {
+      status = answerStatus;
+      res.writeHead(status, appendEndToEndRaw(rawHeaders, []));
+    },
+    onData: (chunk) => {
+      if (res.write(chunk)) return true;
+      res.once('drain', onDrain);
+      return false;
+    },
+    onEnd: () => {
       if (settled) return;
       res.end();
       up.record(metricMethod, status, started);
       settle();
-    });
-    answer.on('error', failed);
-    answer.once('close', () => {
-      if (!answer.complete) failed(new Error('the Bot API closed the connection in the middle of its answer'));
-    });
+    },
+    onError: (err) => {
+      if (settled) return;
+      if (botGone || (req.destroyed && !req.complete)) {
+        up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+        res.destroy();
+        return settle();
+      }
+      if (status !== undefined) {
+        // The answer broke off after its headers: the bot sees its connection cut, as it would from the Bot API.
+        up.record(metricMethod, undefined, started);
+        logger.warn('the Bot API answer broke off', { method: metricMethod, reason: up.redact(networkReason(err)) });
+        res.destroy();
+        return settle();
+      }
+      up.record(metricMethod, undefined, started);
+      const reason = up.redact(networkReason(err));
+      logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+      if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
+      settle();
+    },
   });
-  if (reqBody === req) pipeline(req, upReq, noop); // a failure on either side destroys the other; reported above
-  else upReq.end(reqBody);
 }
-
-function noop(): void {}

@@ -1,4 +1,4 @@
-// HttpPool (node:http keep-alive pool): bounded sockets reused, idle timeout, abort, cut-short answers, close().
+// HttpPool (own keep-alive HTTP/1.1 client): bounded sockets reused, idle timeout, abort, cut-short answers, close(), streams both ways, keep-alive ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -6,12 +6,17 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { closeServer, listenLoopback } from '../../src/server.js';
-import { HttpPool, HttpTimeoutError, networkReason, PoolClosedError } from '../../src/telegram/http-pool.js';
+import { HttpPool, HttpTimeoutError, networkReason, PoolClosedError, type Exchange } from '../../src/telegram/http-pool.js';
+import { HttpParseError } from '../../src/telegram/http-response.js';
+import { createServer as createNetServer } from 'node:net';
+import { Readable } from 'node:stream';
 
 interface Srv {
   url: URL;
   /** Connections accepted so far, and the most open at once. */
   stats: { accepted: number; open: number; maxOpen: number; closedRequests: number };
+  /** The server side of every open connection. */
+  sockets: Set<Socket>;
 }
 
 async function serve(t: { after(fn: () => Promise<void>): void }, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Srv> {
@@ -22,14 +27,17 @@ async function serve(t: { after(fn: () => Promise<void>): void }, handler: (req:
     });
     handler(req, res);
   });
+  const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
     stats.accepted++;
     stats.maxOpen = Math.max(stats.maxOpen, ++stats.open);
     s.on('close', () => stats.open--);
   });
   const addr = await listenLoopback(server, { port: 0 });
   t.after(() => closeServer(server));
-  return { url: new URL(addr.url), stats };
+  return { url: new URL(addr.url), stats, sockets };
 }
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
@@ -211,4 +219,107 @@ test('an https origin speaks TLS and verifies the certificate (a self-signed one
   const err = await pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 }).catch((e: unknown) => e);
   assert.match(networkReason(err), /SELF_SIGNED|UNABLE_TO_VERIFY/);
   assert.equal(reached, 0, 'no request went over an unverified connection');
+});
+
+test('a stream body of unknown length goes chunked and arrives whole; a large answer is read with backpressure', async (t) => {
+  const srv = await serve(t, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const got = Buffer.concat(chunks);
+      res.writeHead(200, { 'x-te': String(req.headers['transfer-encoding']), 'x-len': String(got.length) });
+      res.end(Buffer.alloc(3 * 1024 * 1024, 7)); // 3 MB back
+    });
+  });
+  const pool = new HttpPool(srv.url);
+  t.after(() => pool.close());
+  const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(16 * 1024, i));
+  let received = 0;
+  let paused = 0;
+  let x: Exchange | undefined;
+  const result = await new Promise<{ status: number; raw: string[] }>((resolve, reject) => {
+    let head: { status: number; raw: string[] } | undefined;
+    x = pool.exchange({ method: 'POST', path: '/upload', headers: {}, idleTimeoutMs: 10_000 }, Readable.from(parts), {
+      onResponse: (status, raw) => void (head = { status, raw }),
+      onData: (c) => {
+        received += c.length;
+        if (received > paused * 512 * 1024 + 512 * 1024) {
+          paused++;
+          setImmediate(() => x?.resume()); // stop reading for a moment every 512 KB
+          return false;
+        }
+        return true;
+      },
+      onEnd: () => resolve(head!),
+      onError: reject,
+    });
+  });
+  assert.equal(result.status, 200);
+  const h = Object.fromEntries(Array.from({ length: result.raw.length / 2 }, (_, i) => [result.raw[2 * i]!.toLowerCase(), result.raw[2 * i + 1]]));
+  assert.equal(h['x-te'], 'chunked');
+  assert.equal(h['x-len'], String(40 * 16 * 1024));
+  assert.equal(received, 3 * 1024 * 1024);
+  assert.ok(paused >= 5, 'reading was paused and resumed');
+});
+
+test('keep-alive ends: Connection: close is not reused, an idle socket the server closed is replaced, HEAD and 204 need no body', async (t) => {
+  const srv = await serve(t, (req, res) => {
+    req.resume();
+    if (req.url === '/close') res.setHeader('connection', 'close');
+    if (req.url === '/empty') return void res.writeHead(204).end();
+    res.end('body');
+  });
+  const pool = new HttpPool(srv.url, { keepAliveMs: 60_000 });
+  t.after(() => pool.close());
+  const get = (path: string, method = 'GET') => pool.roundTrip({ method, path, headers: {}, idleTimeoutMs: 5000 });
+  assert.equal((await get('/close')).body.toString(), 'body');
+  assert.equal((await get('/a')).body.toString(), 'body');
+  assert.equal(srv.stats.accepted, 2, 'the socket the server closed was not reused');
+  assert.equal((await get('/a', 'HEAD')).body.length, 0);
+  assert.equal((await get('/empty')).status, 204);
+  assert.equal((await get('/a')).body.toString(), 'body');
+  assert.equal(srv.stats.accepted, 2, 'HEAD and 204 left the socket reusable');
+
+  // The server's idle keep-alive timeout closes our idle socket: the next call gets a new one, no error.
+  const short = await serve(t, (req, res) => {
+    req.resume();
+    res.end('ok');
+  });
+  const pool2 = new HttpPool(short.url, { keepAliveMs: 60_000 });
+  t.after(() => pool2.close());
+  await pool2.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 });
+  // Close the server side of every idle connection, as a server's keep-alive timeout does.
+  await until(() => short.stats.open === 1, 5000);
+  for (const s of short.sockets) s.end();
+  await until(() => short.stats.open === 0, 5000);
+  const again = await pool2.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 });
+  assert.equal(again.body.toString(), 'ok');
+  assert.equal(short.stats.accepted, 2);
+});
+
+test('a malformed answer fails with HttpParseError and its connection is closed, not reused', async (t) => {
+  let accepted = 0;
+  const server = createNetServer((s) => {
+    accepted++;
+    s.once('data', () => s.write(accepted === 1 ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nok' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const pool = new HttpPool(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`));
+  t.after(() => pool.close());
+  const err = await pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 }).catch((e: unknown) => e);
+  assert.ok(err instanceof HttpParseError, String(err));
+  const ok = await pool.roundTrip({ method: 'GET', path: '/', headers: {}, idleTimeoutMs: 5000 });
+  assert.equal(ok.body.toString(), 'ok');
+  assert.equal(accepted, 2);
+});
+
+test('a path or header that would split the request is refused before anything is sent', async (t) => {
+  const srv = await serve(t, (_req, res) => res.end());
+  const pool = new HttpPool(srv.url);
+  t.after(() => pool.close());
+  assert.throws(() => pool.exchange({ method: 'GET', path: '/a b', headers: {}, idleTimeoutMs: 1000 }, undefined, { onResponse() {}, onData: () => true, onEnd() {}, onError() {} }), /invalid request path/);
+  await assert.rejects(pool.roundTrip({ method: 'GET', path: '/', headers: { 'x-a': 'one\r\nx-b: two' }, idleTimeoutMs: 1000 }), /invalid value for header x-a/);
+  await assert.rejects(pool.roundTrip({ method: 'GET', path: '/', headers: ['Host', 'h', 'Bad Name', 'v'], idleTimeoutMs: 1000 }), /invalid header name/);
+  assert.equal(srv.stats.accepted, 0);
 });
