@@ -22,6 +22,8 @@ export interface DrainResult {
   unanswered: number;
   /** Since the bot's last call, ms. */
   idleMs: number;
+  /** The wait ended because `until()` turned true (the bot exited by itself): nothing is left to drain. */
+  gone: boolean;
 }
 
 /**
@@ -40,8 +42,9 @@ export async function waitQuiet(
     const waitedMs = Math.round(monotonicMs() - start);
     const a = gateway.activity(maxAgeMs + waitedMs);
     const quiet = a.inFlight === 0 && a.idleMs >= opts.quietMs && a.unanswered === 0;
-    const result = { quiet, waitedMs, calls: a.calls - calls0, inFlight: a.inFlight, unanswered: a.unanswered, idleMs: Math.round(Math.min(a.idleMs, 1e9)) };
-    if (quiet || waitedMs >= opts.budgetMs || opts.signal?.aborted || opts.until?.()) return result;
+    const gone = !quiet && (opts.until?.() ?? false);
+    const result = { quiet, waitedMs, calls: a.calls - calls0, inFlight: a.inFlight, unanswered: a.unanswered, idleMs: Math.round(Math.min(a.idleMs, 1e9)), gone };
+    if (quiet || gone || waitedMs >= opts.budgetMs || opts.signal?.aborted) return result;
     const left = opts.budgetMs - waitedMs;
     const step = Math.min(left, CHECK_EVERY_MS, a.inFlight === 0 && a.unanswered === 0 ? Math.max(1, opts.quietMs - a.idleMs) : CHECK_EVERY_MS);
     await sleepUnlessAborted(Math.max(1, step), opts.signal);
@@ -50,6 +53,11 @@ export async function waitQuiet(
 
 /** Log a drain's outcome: a line when it waited, a warning naming what was still going on when the budget ran out. */
 export function reportDrain(logger: Logger, r: DrainResult, budgetMs: number, what: string): void {
+  if (r.gone) {
+    const left = r.unanswered > 0 ? `; ${r.unanswered} updates it was handed had no reply` : '';
+    logger.info(r.waitedMs < 50 ? `the bot is not running any more: nothing to drain${left}` : `the bot exited by itself after ${r.waitedMs} ms of draining${left}`);
+    return;
+  }
   if (r.quiet) {
     if (r.waitedMs >= 50) logger.info(`the bot went quiet after ${r.waitedMs} ms (${r.calls} Bot API calls while draining): ${what}`);
     return;

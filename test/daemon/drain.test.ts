@@ -89,3 +89,20 @@ test('a bot still busy at --stop-timeout is signalled anyway, with a warning tha
     state.remove();
   }
 });
+
+test('a bot that exits by itself is not reported as busy: nothing to drain, no warning', async () => {
+  const bot = await emu.createBot();
+  const state = tempStateDir();
+  // Calls getMe, then exits 0 at once: with --restart never botwarden stops, and its drain finds no bot to wait for.
+  const code = "const r = await fetch(process.env.TELEGRAM_API_ROOT + '/bot' + process.env.BOT_TOKEN + '/getMe'); console.log('getMe', r.status); process.exit(0);";
+  const a = await startInstance({ token: bot.token, apiRoot: emu.url, stateDir: state.dir, command: [process.execPath, '--input-type=module', '-e', code], args: ['--restart', 'never'] });
+  try {
+    assert.equal(await a.exited(), 0, a.stderr());
+    const out = a.stdout() + a.stderr();
+    assert.match(out, /getMe 200/);
+    assert.doesNotMatch(out, /still busy/);
+  } finally {
+    await a.stop();
+    state.remove();
+  }
+});
