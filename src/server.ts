@@ -59,3 +59,9 @@ export async function closeServer(server: HttpServer, opts: { graceMs?: number }
     if (timer) clearTimeout(timer);
   }
 }
+
+/** Stop a plain TCP server from accepting, and resolve once its own connections are gone (close or hand them off first). */
+export function closeNetServer(server: NetServer): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -18,7 +18,12 @@ export function sendEmptyUpdates(res: ServerResponse): boolean {
   return sendJson(res, 200, EMPTY_UPDATES);
 }
 
+/** The body of a Bot API error answer. */
+export function errorBody(errorCode: number, description: string): Buffer {
+  return Buffer.from(JSON.stringify({ ok: false, error_code: errorCode, description }));
+}
+
 /** Answer a Bot API error; HTTP status equals error_code as on the real server. */
 export function sendError(res: ServerResponse, errorCode: number, description: string): boolean {
-  return sendJson(res, errorCode, JSON.stringify({ ok: false, error_code: errorCode, description }));
+  return sendJson(res, errorCode, errorBody(errorCode, description));
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import { networkReason, type Exchange } from '../telegram/http-pool.js';
 import { bodyEncoding } from '../telegram/wire-params.js';
 import { monotonicMs } from '../util/clock.js';
-import { sendError } from './envelope.js';
+import { errorBody, sendError } from './envelope.js';
+import type { FastReply, FastRequest } from './fast-lane.js';
 import type { Upstream } from './upstream.js';
 
 /** Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), plus ones the pool sets itself. */
@@ -217,5 +218,74 @@ function exchange(call: ForwardCall, method: string, headers: string[], reqBody:
       if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
       settle();
     },
+  });
+}
+
+/** What `forwardWhole` relays: a request the fast lane read whole, and how to answer it. */
+export interface WholeCall {
+  up: Upstream;
+  logger: Logger;
+  req: FastRequest;
+  reply: FastReply;
+  upstreamPath: string;
+  metricMethod: string;
+}
+
+/** The answer's own length is replaced by the fast lane's. */
+const SKIP_ANSWER = new Set(['content-length']);
+
+/**
+ * Forward a request the fast lane read whole and answer it whole, in one write: the same exchange as `forwardRequest`
+ * (hop-by-hop headers stripped both ways, 502 in the Bot API envelope when the API cannot be reached, the bot's close
+ * aborts upstream) for the everyday small call. Resolves when the exchange is over; never rejects.
+ */
+export function forwardWhole(c: WholeCall): Promise<void> {
+  const { up, logger, req, reply, metricMethod } = c;
+  return new Promise<void>((resolve) => {
+    const started = monotonicMs();
+    const headers = appendEndToEndRaw(req.rawHeaders, ['Host', up.pool.host], SET_BY_US);
+    headers.push('Content-Length', String(req.body.length));
+    let status: number | undefined;
+    let answerHeaders: string[] = [];
+    const chunks: Buffer[] = [];
+    let botGone = false;
+    let x: Exchange | undefined = undefined;
+    reply.onClose(() => {
+      botGone = true;
+      x?.abort(new Error('the bot closed the connection'));
+    });
+    if (botGone) return resolve();
+    x = up.pool.exchange({ method: req.method, path: c.upstreamPath, headers, idleTimeoutMs: FORWARD_IDLE_TIMEOUT_MS }, req.body, {
+      onResponse: (s, raw) => {
+        status = s;
+        answerHeaders = raw;
+      },
+      onData: (chunk) => {
+        chunks.push(chunk);
+        return true;
+      },
+      onEnd: () => {
+        up.record(metricMethod, status, started);
+        reply.send(status ?? 502, appendEndToEndRaw(answerHeaders, [], SKIP_ANSWER), chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+        resolve();
+      },
+      onError: (err) => {
+        if (botGone) {
+          up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+          reply.destroy();
+          return resolve();
+        }
+        up.record(metricMethod, undefined, started);
+        const reason = up.redact(networkReason(err));
+        if (status !== undefined) {
+          logger.warn('the Bot API answer broke off', { method: metricMethod, reason });
+          reply.destroy();
+          return resolve();
+        }
+        logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+        reply.send(502, ['Content-Type', 'application/json'], errorBody(502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`));
+        resolve();
+      },
+    });
   });
 }

@@ -126,6 +126,8 @@ export class HttpPool {
   private readonly busy = new Set<Socket>();
   private readonly waiting: Waiter[] = [];
   private closedFlag = false;
+  /** The last TLS session the origin gave us: a new connection resumes it instead of a full handshake (as https.Agent does). */
+  private tlsSession: Buffer | undefined;
 
   constructor(root: URL, opts: HttpPoolOptions = {}) {
     this.maxSockets = opts.maxSockets ?? 16;
@@ -260,7 +262,10 @@ export class HttpPool {
     let s: Socket;
     if (this.tls) {
       const servername = net.isIP(this.hostname) === 0 ? this.hostname : undefined;
-      s = loadTls().connect({ host: this.hostname, port: this.port, ALPNProtocols: ['http/1.1'], ...(servername ? { servername } : {}) });
+      const t = loadTls().connect({ host: this.hostname, port: this.port, ALPNProtocols: ['http/1.1'], ...(servername ? { servername } : {}), ...(this.tlsSession ? { session: this.tlsSession } : {}) });
+      t.on('session', (session: Buffer) => void (this.tlsSession = session));
+      t.once('error', () => void (this.tlsSession = undefined)); // as https.Agent: a failed connection's session is not resumed
+      s = t;
     } else {
       s = net.connect({ host: this.hostname, port: this.port });
     }

@@ -2,6 +2,7 @@
 // line and headers, then the body framed by Content-Length, chunked transfer coding, or the end of the connection
 // (RFC 9112 §6.3). Interim 1xx answers are skipped. Strict where a lenient reading could misframe the next answer on
 // the same connection: a bad status line, a folded or nameless header, conflicting lengths, a bad chunk size.
+import { isToken, trimOws } from '../util/http-syntax.js';
 
 /** The answer broke HTTP/1.1 framing: the connection cannot be trusted for another request. */
 export class HttpParseError extends Error {
@@ -25,31 +26,6 @@ export interface ResponseSink {
 /** Most bytes a head, a chunk-size line or the trailers may take. */
 const MAX_HEAD_BYTES = 64 * 1024;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
-/** Characters of an HTTP token (a header name), by char code. */
-const TOKEN_CHAR = (() => {
-  const t = new Uint8Array(128);
-  for (const c of "!#$%&'*+-.^_`|~") t[c.charCodeAt(0)] = 1;
-  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
-  for (let c = 0x41; c <= 0x5a; c++) t[c] = t[c + 0x20] = 1;
-  return t;
-})();
-
-function isToken(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || TOKEN_CHAR[c] !== 1) return false;
-  }
-  return true;
-}
-
-/** `s[from, to)` without leading and trailing spaces and tabs. */
-function trimOws(s: string, from: number, to: number): string {
-  let a = from;
-  let b = to;
-  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
-  return s.slice(a, b);
-}
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 

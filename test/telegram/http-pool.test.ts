@@ -10,6 +10,10 @@ import { HttpPool, HttpTimeoutError, networkReason, PoolClosedError, type Exchan
 import { HttpParseError } from '../../src/telegram/http-response.js';
 import { createServer as createNetServer } from 'node:net';
 import { Readable } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 
 interface Srv {
   url: URL;
@@ -322,4 +326,34 @@ test('a path or header that would split the request is refused before anything i
   await assert.rejects(pool.roundTrip({ method: 'GET', path: '/', headers: { 'x-a': 'one\r\nx-b: two' }, idleTimeoutMs: 1000 }), /invalid value for header x-a/);
   await assert.rejects(pool.roundTrip({ method: 'GET', path: '/', headers: ['Host', 'h', 'Bad Name', 'v'], idleTimeoutMs: 1000 }), /invalid header name/);
   assert.equal(srv.stats.accepted, 0);
+});
+
+test('https: a certificate the machine trusts is accepted (IP in its SAN), answers arrive, and a new connection resumes the TLS session', async (t) => {
+  const conns: boolean[] = [];
+  const server = createTlsServer({ key: TEST_KEY, cert: TEST_CERT }, (req, res) => {
+    req.resume();
+    if (req.url === '/close') res.setHeader('connection', 'close'); // the next call needs a new connection
+    res.end(`{"path":${JSON.stringify(req.url)}}`);
+  });
+  server.on('secureConnection', (s: TLSSocket) => conns.push(s.isSessionReused()));
+  const addr = await listenLoopback(server, { port: 0 });
+  t.after(() => closeServer(server));
+  // The test certificate is trusted the way a user would trust one: NODE_EXTRA_CA_CERTS, in a process of its own.
+  const dir = mkdtempSync(path.join(tmpdir(), 'botwarden-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = path.join(dir, 'ca.pem');
+  writeFileSync(ca, TEST_CERT);
+  const mod = new URL('../../src/telegram/http-pool.ts', import.meta.url).href;
+  const code = `const { HttpPool } = await import(${JSON.stringify(mod)}); const p = new HttpPool(new URL('https://127.0.0.1:${addr.port}'), { maxSockets: 1 });
+    for (const path of ['/close', '/a', '/b']) { const a = await p.roundTrip({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: '{}', idleTimeoutMs: 5000 }); console.log(a.status, a.body.toString()); }
+    p.close();`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code2 = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code2, 0, out);
+  assert.equal(out.trim(), ['200 {"path":"/close"}', '200 {"path":"/a"}', '200 {"path":"/b"}'].join('\n'));
+  assert.equal(conns.length, 2, 'the second and third calls shared one kept-alive connection');
+  assert.deepEqual(conns, [false, true], 'the second connection resumed the first one\'s session');
 });
