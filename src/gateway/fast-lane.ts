@@ -127,6 +127,8 @@ class FastConnection {
   private readonly onData = (d: Buffer): void => {
     this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
     if (!this.busy) this.next();
+    // A bot that sends more behind a call in flight (pipelining) is read no further than one more request's worth.
+    else if (this.buf.length > MAX_HEAD_BYTES + FAST_BODY_BYTES) this.socket.pause();
   };
 
   /** Serve the next complete request in the buffer, or hand the connection over. */
@@ -149,7 +151,9 @@ class FastConnection {
     const done = (): void => {
       this.onBotClose = undefined;
       this.busy = false;
-      if (!this.gone) this.next();
+      if (this.gone) return;
+      if (this.socket.isPaused()) this.socket.resume();
+      this.next();
     };
     this.o.handle(
       { method: req.method, url: req.url, rawHeaders: req.raw, contentType: req.contentType, body },

@@ -146,3 +146,27 @@ test("the bot's close reaches the handler of a call in flight; close() ends fast
   l.lane.close();
   await ended;
 });
+
+test('an upload pipelined behind a call in flight waits, read no further than a request ahead, then goes to node:http whole', async (t) => {
+  const l = await startLane(true);
+  t.after(() => l.close());
+  const big = 'u'.repeat(2 * 1024 * 1024);
+  const s = net.connect(l.port, '127.0.0.1');
+  let got = '';
+  s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+  s.write(post('/fast/held', 'x'));
+  s.write(post('/other', big));
+  await new Promise<void>((resolve) => {
+    const check = (): void => void (l.replies.length > 0 ? resolve() : setTimeout(check, 5));
+    check();
+  });
+  assert.equal(l.slow.length, 0, 'nothing reached node:http while the call was in flight');
+  l.replies[0]!.send(200, [], Buffer.from('held done'));
+  await new Promise<void>((resolve) => {
+    const check = (): void => void (/slow \/other \d+$/.test(got) ? resolve() : setTimeout(check, 5));
+    check();
+  });
+  s.destroy();
+  assert.match(got, /held done[\s\S]*slow \/other 2097152$/);
+  assert.deepEqual(l.slow, ['POST /other 2097152']);
+});
