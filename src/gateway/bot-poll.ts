@@ -1,7 +1,6 @@
 // One getUpdates request from the bot, from arrival to answer, and its parameters read as the server reads them.
-import type { ServerResponse } from 'node:http';
 import { monotonicMs } from '../util/clock.js';
-import { sendEmptyUpdates, sendJson } from './envelope.js';
+import { sendEmptyUpdates, sendJson, type JsonSink } from './envelope.js';
 import { intParam, listParam, type Params } from './params.js';
 import { MAX_TIMEOUT_S } from './poll-plan.js';
 
@@ -21,7 +20,7 @@ export class BotPoll {
   upstreamCalls = 0;
 
   constructor(
-    readonly res: ServerResponse,
+    readonly res: JsonSink,
     readonly params: PollParams,
   ) {
     this.deadline = monotonicMs() + params.timeoutS * 1000;

@@ -1,6 +1,6 @@
 // The bot side's fast lane: the gateway's everyday request — a Bot API method call over HTTP/1.1 keep-alive with a
-// small Content-Length body (sendMessage, answerCallbackQuery, …) — is read, handed to the gateway and answered in one
-// write on the raw connection, without node:http's request and response objects. Anything else (getUpdates, webhook
+// small Content-Length body (sendMessage, answerCallbackQuery, getUpdates, …) — is read, handed to the gateway and
+// answered in one write on the raw connection, without node:http's request and response objects. Anything else (webhook
 // calls, files, uploads, chunked or encoded bodies, `Expect`, HTTP/1.0, `Connection` other than keep-alive, a head over 16 KB, a
 // malformed one) hands the connection to node:http's server for good, the bytes read so far put back first: what is
 // not common is served by the full HTTP implementation, as before.
@@ -8,6 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { isToken, trimOws } from '../util/http-syntax.js';
+import type { JsonSink } from './envelope.js';
 
 /** A request the fast lane read whole. */
 export interface FastRequest {
@@ -248,4 +249,45 @@ function parseHead(text: string, o: FastLaneOptions): Head | undefined {
   if (!host) return undefined; // HTTP/1.1 requires it; node:http answers 400
   if (m === 'GET' ? length !== undefined && length > 0 : length === undefined || length > FAST_BODY_BYTES) return undefined;
   return { method: m, url, raw, contentType, length: length ?? 0 };
+}
+
+/** A fast-lane answer as a `JsonSink`, for the answers the gateway writes itself (getUpdates, its envelopes). */
+export function jsonSink(reply: FastReply): JsonSink {
+  let status = 200;
+  let headers: Record<string, string> = {};
+  let sent = false;
+  let gone = false;
+  const listeners = new Set<() => void>();
+  reply.onClose(() => {
+    gone = true;
+    for (const fn of [...listeners]) fn();
+  });
+  return {
+    get headersSent() {
+      return sent;
+    },
+    get destroyed() {
+      return gone;
+    },
+    get writableEnded() {
+      return sent;
+    },
+    writeHead(s: number, h: Record<string, string>) {
+      status = s;
+      headers = h;
+    },
+    end(body: Buffer) {
+      if (sent) return;
+      sent = true;
+      const raw: string[] = [];
+      for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'content-length') raw.push(k, v);
+      reply.send(status, raw, body);
+    },
+    once(_event: 'close', fn: () => void) {
+      listeners.add(fn);
+    },
+    off(_event: 'close', fn: () => void) {
+      listeners.delete(fn);
+    },
+  };
 }

@@ -1,8 +1,7 @@
 // getUpdates answered from an update feed instead of Telegram (worker mode: updates come from owned partitions).
-import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { pollParams } from './bot-poll.js';
-import { sendJson } from './envelope.js';
+import { sendJson, type JsonSink } from './envelope.js';
 import type { Params } from './params.js';
 import type { GatewayStats } from './stats.js';
 
@@ -13,7 +12,7 @@ export interface UpdateFeed {
 }
 
 /** Serve one getUpdates of the bot from `feed`. */
-export async function serveFromFeed(feed: UpdateFeed, res: ServerResponse, params: Params, stats: GatewayStats, logger: Logger): Promise<void> {
+export async function serveFromFeed(feed: UpdateFeed, res: JsonSink, params: Params, stats: GatewayStats, logger: Logger): Promise<void> {
   const p = pollParams(params);
   stats.sawGetUpdates(p.offset);
   const ac = new AbortController();

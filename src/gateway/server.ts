@@ -9,9 +9,9 @@ import { closeNetServer, closeServer, listenLoopback } from '../server.js';
 import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
 import { BotActivity, callKeys, type ActivitySnapshot } from './activity.js';
 import { DropPendingGuard, wantsDrop, webhookMethod, withoutDrop } from './drop-pending.js';
-import { sendError, sendJson } from './envelope.js';
+import { errorBody, sendError, sendJson } from './envelope.js';
 import { serveFromFeed, type UpdateFeed } from './feed.js';
-import { FastLane, type FastReply, type FastRequest } from './fast-lane.js';
+import { FastLane, jsonSink, type FastReply, type FastRequest } from './fast-lane.js';
 import { forwardRequest, forwardWhole } from './forward.js';
 import { BodyTooLargeError, parseParams, readBody, type Params } from './params.js';
 import { GatewayStats, type GatewaySnapshot } from './stats.js';
@@ -115,7 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     if (params && isGetUpdates(method)) {
       if (opts.feed && route.env === '') return serveFromFeed(opts.feed, res, params, stats, logger);
-      return relay(route.env).handle(req, res, params);
+      return relay(route.env).handle(res, params);
     }
     const hook = params && !allowDrop ? webhookMethod(method) : undefined;
     if (hook && params && wantsDrop(params)) return tracked(callKeys(method, params), keepPending(hook, route.env, req, res, params, body));
@@ -182,16 +182,28 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const takes = (_method: 'GET' | 'POST', url: string): boolean => {
     if (url === ROLE_PATH) return false;
     const route = parseRoute(url, check);
-    return route.kind === 'method' && route.method !== '' && !isGetUpdates(route.method) && (allowDrop || webhookMethod(route.method) === undefined);
+    return route.kind === 'method' && route.method !== '' && (allowDrop || webhookMethod(route.method) === undefined);
   };
   const handleFast = (req: FastRequest, reply: FastReply): void => {
     stats.requests++;
     const route = parseRoute(req.url, check);
     if (route.kind !== 'method') return reply.destroy(); // takes() said it was one
+    const headers = { 'content-type': req.contentType };
+    if (isGetUpdates(route.method)) {
+      void parseParams(route.search, req.body, headers).then((params) => {
+        const sink = jsonSink(reply);
+        if (opts.feed && route.env === '') return serveFromFeed(opts.feed, sink, params, stats, logger);
+        return relay(route.env).handle(sink, params);
+      }).catch((err: unknown) => {
+        logger.error('gateway request failed', { reason: upstream.redact(err instanceof Error ? err.message : String(err)) });
+        reply.send(500, ['Content-Type', 'application/json'], errorBody(500, 'Internal Server Error: botwarden gateway'));
+      });
+      return;
+    }
     const call = (): Promise<void> => forwardWhole({ up: upstream, logger, req, reply, upstreamPath: upstream.path('method', route.env, route.rawRest, route.search), metricMethod: route.method });
     if (!activity.wantsKeys) return void tracked([], call());
     // An update waits for its answer: learn what this call answers from its parameters.
-    void parseParams(route.search, req.body, { 'content-type': req.contentType })
+    void parseParams(route.search, req.body, headers)
       .then((params) => tracked(callKeys(route.method, params), call()))
       .catch(() => tracked([], call()));
   };

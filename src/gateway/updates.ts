@@ -10,7 +10,6 @@
 // - a 5xx, a non-Bot-API answer or a network error → the gateway backs off (1 s doubling to 15 s) while holding the
 //   poll, then `[]` at its timeout (Telegraf waits 5 s, the runner backs off for 15 h, PTB logs every error);
 // - other refusals (400, 401, 403, 404) are passed through unchanged: they describe the bot's own request or token.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LeaderView } from '../lease/types.js';
 import type { Logger } from '../log.js';
 import type { ConflictCause } from '../metrics/botwarden-metrics.js';
@@ -19,7 +18,7 @@ import { sleepUnlessAborted } from '../util/sleep.js';
 import { BotPoll, pollParams } from './bot-poll.js';
 import type { BotActivity } from './activity.js';
 import type { DropPendingGuard } from './drop-pending.js';
-import { sendEmptyUpdates } from './envelope.js';
+import { sendEmptyUpdates, type JsonSink } from './envelope.js';
 import type { Params } from './params.js';
 import { planPoll, SAME_OFFSET_WINDOW_MS } from './poll-plan.js';
 import type { GatewayStats } from './stats.js';
@@ -97,7 +96,7 @@ export class UpdatesRelay {
   }
 
   /** Serve one getUpdates from the bot. Resolves when it has been answered (or the bot left). */
-  async handle(_req: IncomingMessage, res: ServerResponse, params: Params): Promise<void> {
+  async handle(res: JsonSink, params: Params): Promise<void> {
     const p = pollParams(params);
     if (this.env === '') this.stats.sawGetUpdates(p.offset);
     if (this.dropGuard && p.offset !== undefined && p.offset < 0) {
