@@ -396,21 +396,19 @@ class PooledExchange implements Exchange {
     body.once('close', onClose);
   }
 
-  private readonly onData = (d: Buffer): void => {
+  /** Run a parser step; a malformed or cut-short answer fails the exchange. */
+  private parse(step: () => void): void {
     try {
-      this.parser.execute(d);
+      step();
     } catch (err) {
       this.abort(toError(err));
     }
-  };
+  }
+
+  private readonly onData = (d: Buffer): void => this.parse(() => this.parser.execute(d));
 
   private readonly onEnd = (): void => {
-    if (this.ended) return;
-    try {
-      this.parser.finish();
-    } catch (err) {
-      this.abort(toError(err));
-    }
+    if (!this.ended) this.parse(() => this.parser.finish());
   };
 
   private readonly onClose = (): void => {

@@ -66,27 +66,17 @@ export class ResponseParser {
         case 'head':
           buf = this.head(buf);
           break;
-        case 'length': {
-          const n = Math.min(this.remaining, buf.length);
-          this.remaining -= n;
-          const piece = n === buf.length ? buf : buf.subarray(0, n);
-          buf = buf.subarray(n);
-          this.sink.onBody(piece);
+        case 'length':
+          buf = this.bodyBytes(buf);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case 'chunk-size':
           buf = this.chunkSize(buf);
           break;
-        case 'chunk-data': {
-          const n = Math.min(this.remaining, buf.length);
-          this.remaining -= n;
-          const piece = n === buf.length ? buf : buf.subarray(0, n);
-          buf = buf.subarray(n);
-          this.sink.onBody(piece);
+        case 'chunk-data':
+          buf = this.bodyBytes(buf);
           if (this.remaining === 0) this.state = 'chunk-end';
           break;
-        }
         case 'chunk-end':
           buf = this.chunkEnd(buf);
           break;
@@ -105,6 +95,14 @@ export class ResponseParser {
       }
     }
     this.report();
+  }
+
+  /** Hand up to `remaining` body bytes of `buf` to the sink; returns the rest. */
+  private bodyBytes(buf: Buffer): Buffer {
+    const n = Math.min(this.remaining, buf.length);
+    this.remaining -= n;
+    this.sink.onBody(n === buf.length ? buf : buf.subarray(0, n));
+    return buf.subarray(n);
   }
 
   /** The connection ended. Completes an answer that runs until the close; throws when the answer was cut short. */
