@@ -102,6 +102,14 @@ const COPY_BODY_BYTES = 16 * 1024;
 /** TCP keep-alive probes on pooled sockets start after this much silence (a long poll's peer vanishing is noticed). */
 const TCP_KEEPALIVE_MS = 1000;
 
+/** What ends an idle pooled socket: the server ended it, sent something unasked, or it idled out (`dropIdle`). */
+const IDLE_ENDS = ['end', 'data', 'timeout'] as const;
+
+/** An idle socket that ended, spoke unasked or idled out is closed, and so leaves the pool. */
+function dropIdle(this: Socket): void {
+  this.destroy();
+}
+
 /** A request waiting for a socket. */
 interface Waiter {
   start(socket: Socket): void;
@@ -201,9 +209,7 @@ export class HttpPool {
     if (this.closedFlag) return w.fail(new PoolClosedError());
     const idle = this.free.pop();
     if (idle) {
-      idle.off('end', this.onFreeGone);
-      idle.off('data', this.onFreeData);
-      idle.off('timeout', this.onFreeTimeout);
+      for (const event of IDLE_ENDS) idle.off(event, dropIdle);
       idle.ref();
       this.busy.add(idle);
       return w.start(idle);
@@ -211,9 +217,6 @@ export class HttpPool {
     if (this.busy.size >= this.maxSockets) return void this.waiting.push(w);
     const s = this.connect();
     this.busy.add(s);
-    s.once('close', () => {
-      if (this.busy.delete(s)) this.next();
-    });
     w.start(s);
   }
 
@@ -229,9 +232,7 @@ export class HttpPool {
       const idleMs = serverIdleMs !== undefined ? Math.max(0, Math.min(this.keepAliveMs, serverIdleMs - 1000)) : this.keepAliveMs;
       if (idleMs > 0) {
         s.setTimeout(idleMs);
-        s.on('timeout', this.onFreeTimeout);
-        s.on('end', this.onFreeGone);
-        s.on('data', this.onFreeData);
+        for (const event of IDLE_ENDS) s.on(event, dropIdle);
         s.unref(); // an idle connection never keeps the process alive
         this.free.push(s);
         return;
@@ -240,17 +241,6 @@ export class HttpPool {
     s.destroy();
     this.next();
   }
-
-  /** An idle socket closed (the server ended it), sent something unasked, or idled out: dropped from the pool. */
-  private readonly onFreeGone = function (this: Socket): void {
-    this.destroy();
-  };
-  private readonly onFreeData = function (this: Socket): void {
-    this.destroy();
-  };
-  private readonly onFreeTimeout = function (this: Socket): void {
-    this.destroy();
-  };
 
   /** A waiting request gets the room a closed socket left. */
   private next(): void {
@@ -273,8 +263,10 @@ export class HttpPool {
     s.setKeepAlive(true, TCP_KEEPALIVE_MS);
     s.on('error', noop); // reported by the exchange using it; an idle socket's error just closes it
     s.on('close', () => {
+      // Idle: it leaves the free list. Busy (not given back first): a waiting request gets the room it left.
       const i = this.free.indexOf(s);
       if (i >= 0) this.free.splice(i, 1);
+      else if (this.busy.delete(s)) this.next();
     });
     return s;
   }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpParseError, ResponseParser } from '../../src/telegram/http-response.js';
+import { randomInt, seededRandom } from '../helpers/random.js';
 
 interface Parsed {
   heads: { status: number; raw: string[] }[];
@@ -31,27 +32,15 @@ function parse(pieces: Buffer[], opts: { head?: boolean; end?: boolean } = {}): 
   return out;
 }
 
-/** Small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The same bytes whole, one byte at a time, and cut at 50 seeded random sets of points. */
 function splits(wire: string): Buffer[][] {
   const b = Buffer.from(wire, 'latin1');
   const out: Buffer[][] = [[b], [...b].map((x) => Buffer.from([x]))];
-  const r = rng(42);
+  const r = seededRandom(42);
   for (let round = 0; round < 50; round++) {
     const pieces: Buffer[] = [];
     for (let at = 0; at < b.length; ) {
-      const n = 1 + Math.floor(r() * 12);
+      const n = randomInt(r, 1, 12);
       pieces.push(b.subarray(at, at + n));
       at += n;
     }
