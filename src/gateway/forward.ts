@@ -200,22 +200,8 @@ function exchange(call: ForwardCall, method: string, headers: string[], reqBody:
     },
     onError: (err) => {
       if (settled) return;
-      if (botGone || (req.destroyed && !req.complete)) {
-        up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-        res.destroy();
-        return settle();
-      }
-      if (status !== undefined) {
-        // The answer broke off after its headers: the bot sees its connection cut, as it would from the Bot API.
-        up.record(metricMethod, undefined, started);
-        logger.warn('the Bot API answer broke off', { method: metricMethod, reason: up.redact(networkReason(err)) });
-        res.destroy();
-        return settle();
-      }
-      up.record(metricMethod, undefined, started);
-      const reason = up.redact(networkReason(err));
-      logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-      if (!sendError(res, 502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`)) res.destroy();
+      const bad = failedForward(up, logger, metricMethod, started, status, botGone || (req.destroyed && !req.complete), err);
+      if (bad === undefined || !sendError(res, 502, bad)) res.destroy();
       settle();
     },
   });
@@ -270,22 +256,31 @@ export function forwardWhole(c: WholeCall): Promise<void> {
         resolve();
       },
       onError: (err) => {
-        if (botGone) {
-          up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
-          reply.destroy();
-          return resolve();
-        }
-        up.record(metricMethod, undefined, started);
-        const reason = up.redact(networkReason(err));
-        if (status !== undefined) {
-          logger.warn('the Bot API answer broke off', { method: metricMethod, reason });
-          reply.destroy();
-          return resolve();
-        }
-        logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
-        reply.send(502, ['Content-Type', 'application/json'], errorBody(502, `Bad Gateway: botwarden could not reach the Bot API (${reason})`));
+        const bad = failedForward(up, logger, metricMethod, started, status, botGone, err);
+        if (bad === undefined) reply.destroy();
+        else reply.send(502, ['Content-Type', 'application/json'], errorBody(502, bad));
         resolve();
       },
     });
   });
+}
+
+/**
+ * A forwarded call failed: its metric and log line, and how it ends for the bot — the description of a 502 when no
+ * answer had started, undefined when the bot's connection is to be cut (the bot left, or the answer broke off after its
+ * headers, as the bot would see it from the Bot API).
+ */
+function failedForward(up: Upstream, logger: Logger, metricMethod: string, started: number, status: number | undefined, botGone: boolean, err: unknown): string | undefined {
+  if (botGone) {
+    up.metrics?.observeApiCall(metricMethod, status ?? 'error', (monotonicMs() - started) / 1000);
+    return undefined;
+  }
+  up.record(metricMethod, undefined, started);
+  const reason = up.redact(networkReason(err));
+  if (status !== undefined) {
+    logger.warn('the Bot API answer broke off', { method: metricMethod, reason });
+    return undefined;
+  }
+  logger.warn('could not forward a Bot API call upstream', { method: metricMethod, reason });
+  return `Bad Gateway: botwarden could not reach the Bot API (${reason})`;
 }
