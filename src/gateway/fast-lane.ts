@@ -32,13 +32,14 @@ export interface FastReply {
   onClose(fn: () => void): void;
 }
 
-/** What the fast lane needs from the gateway. */
-export interface FastLaneOptions {
+/** What the fast lane needs from the gateway; `R` is the gateway's routing of a request, decided once. */
+export interface FastLaneOptions<R> {
   /** node:http's server (not listening itself): connections the fast lane does not keep are handed to it. */
   server: HttpServer;
-  /** Whether the gateway serves this call on the fast lane (by target: a method call that needs no special handling). */
-  takes(method: 'GET' | 'POST', url: string): boolean;
-  handle(req: FastRequest, reply: FastReply): void;
+  /** The route when the gateway serves this call on the fast lane (by target: a method call that needs no special handling), else undefined. */
+  takes(method: 'GET' | 'POST', url: string): R | undefined;
+  /** Serve a request `takes` routed to `route`. */
+  handle(req: FastRequest, route: R, reply: FastReply): void;
   /** An idle connection is closed after this long, ms (as the server's keepAliveTimeout). */
   keepAliveMs: number;
 }
@@ -55,13 +56,13 @@ const BAD_VALUE = /[\0\r\n]/;
 const NOT_FAST = new Set(['transfer-encoding', 'expect', 'upgrade', 'content-encoding', 'te', 'trailer']);
 
 /** Accepts connections for the gateway: serves the common call itself, hands the rest to node:http. */
-export class FastLane {
-  private readonly conns = new Set<FastConnection>();
+export class FastLane<R> {
+  private readonly conns = new Set<FastConnection<R>>();
   /** Connections handed to node:http: its server does not track injected connections unless it listens itself. */
   private readonly handed = new Set<Socket>();
   private closed = false;
 
-  constructor(private readonly o: FastLaneOptions) {}
+  constructor(private readonly o: FastLaneOptions<R>) {}
 
   /** A new connection from a bot. */
   accept(socket: Socket): void {
@@ -86,7 +87,7 @@ export class FastLane {
 }
 
 /** One bot connection while it stays on the fast lane. */
-class FastConnection {
+class FastConnection<R> {
   private buf: Buffer | undefined;
   /** A request is being answered: later bytes wait (pipelining is served in order). */
   private busy = false;
@@ -95,7 +96,7 @@ class FastConnection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly o: FastLaneOptions,
+    private readonly o: FastLaneOptions<R>,
     private readonly forget: (handed: boolean) => void,
   ) {
     socket.setTimeout(o.keepAliveMs);
@@ -158,6 +159,7 @@ class FastConnection {
     };
     this.o.handle(
       { method: req.method, url: req.url, rawHeaders: req.raw, contentType: req.contentType, body },
+      req.route,
       {
         send: (status, rawHeaders, answer) => {
           if (answered) return;
@@ -201,7 +203,8 @@ class FastConnection {
   }
 }
 
-interface Head {
+interface Head<R> {
+  route: R;
   method: 'GET' | 'POST';
   url: string;
   raw: string[];
@@ -210,7 +213,7 @@ interface Head {
 }
 
 /** The request line and headers (`text` ends with the last header's CRLF), or undefined when not a fast-lane request. */
-function parseHead(text: string, o: FastLaneOptions): Head | undefined {
+function parseHead<R>(text: string, o: FastLaneOptions<R>): Head<R> | undefined {
   let eol = text.indexOf('\r\n');
   const line = text.slice(0, eol);
   const sp1 = line.indexOf(' ');
@@ -220,7 +223,8 @@ function parseHead(text: string, o: FastLaneOptions): Head | undefined {
   if (m !== 'POST' && m !== 'GET') return undefined;
   const url = line.slice(sp1 + 1, sp2);
   if (url.charCodeAt(0) !== 0x2f || BAD_TARGET.test(url)) return undefined;
-  if (!o.takes(m, url)) return undefined;
+  const route = o.takes(m, url);
+  if (route === undefined) return undefined;
   const raw: string[] = [];
   let length: number | undefined;
   let contentType: string | undefined;
@@ -248,7 +252,7 @@ function parseHead(text: string, o: FastLaneOptions): Head | undefined {
   }
   if (!host) return undefined; // HTTP/1.1 requires it; node:http answers 400
   if (m === 'GET' ? length !== undefined && length > 0 : length === undefined || length > FAST_BODY_BYTES) return undefined;
-  return { method: m, url, raw, contentType, length: length ?? 0 };
+  return { route, method: m, url, raw, contentType, length: length ?? 0 };
 }
 
 /** A fast-lane answer as a `JsonSink`, for the answers the gateway writes itself (getUpdates, its envelopes). */

@@ -6,10 +6,10 @@ import type { LeaderView } from '../lease/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/botwarden-metrics.js';
 import { closeNetServer, closeServer, listenLoopback } from '../server.js';
-import { isGetUpdates, parseRoute, TokenCheck } from './auth.js';
+import { isGetUpdates, parseRoute, TokenCheck, type Route } from './auth.js';
 import { BotActivity, callKeys, type ActivitySnapshot } from './activity.js';
 import { DropPendingGuard, wantsDrop, webhookMethod, withoutDrop } from './drop-pending.js';
-import { errorBody, sendError, sendJson } from './envelope.js';
+import { errorBody, sendError, sendJson, type JsonSink } from './envelope.js';
 import { serveFromFeed, type UpdateFeed } from './feed.js';
 import { FastLane, jsonSink, type FastReply, type FastRequest } from './fast-lane.js';
 import { forwardRequest, forwardWhole } from './forward.js';
@@ -17,6 +17,9 @@ import { BodyTooLargeError, parseParams, readBody, type Params } from './params.
 import { GatewayStats, type GatewaySnapshot } from './stats.js';
 import { UpdatesRelay, type RelayTiming } from './updates.js';
 import { Upstream } from './upstream.js';
+
+/** A call to a Bot API method, as routed by `parseRoute`. */
+type MethodRoute = Extract<Route, { kind: 'method' }>;
 
 /** The bots' connections are kept this long when idle (longer than their own keep-alive, see below). */
 const KEEP_ALIVE_MS = 75_000;
@@ -113,10 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       params = await parseParams(route.search, body, req.headers);
       if (method === '') method = typeof params.get('method') === 'string' ? (params.get('method') as string) : '';
     }
-    if (params && isGetUpdates(method)) {
-      if (opts.feed && route.env === '') return serveFromFeed(opts.feed, res, params, stats, logger);
-      return relay(route.env).handle(res, params);
-    }
+    if (params && isGetUpdates(method)) return serveUpdates(route.env, res, params);
     const hook = params && !allowDrop ? webhookMethod(method) : undefined;
     if (hook && params && wantsDrop(params)) return tracked(callKeys(method, params), keepPending(hook, route.env, req, res, params, body));
     if (!params && activity.wantsKeys) {
@@ -162,15 +162,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  /** getUpdates, from either lane: from the worker feed, else through the relay of its environment. */
+  const serveUpdates = (env: '' | '/test', res: JsonSink, params: Params): Promise<void> =>
+    opts.feed && env === '' ? serveFromFeed(opts.feed, res, params, stats, logger) : relay(env).handle(res, params);
+
+  /** A request that failed inside the gateway, from either lane: its status and description (logged when it is ours). */
+  const failed = (err: unknown): [number, string] => {
+    if (err instanceof BodyTooLargeError) return [413, 'Request Entity Too Large: too many parameters'];
+    logger.error('gateway request failed', { reason: upstream.redact(err instanceof Error ? err.message : String(err)) });
+    return [500, 'Internal Server Error: botwarden gateway'];
+  };
+
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (req.destroyed && !req.complete) return res.destroy(); // the bot went away while sending
-      if (err instanceof BodyTooLargeError) {
-        if (!sendError(res, 413, 'Request Entity Too Large: too many parameters')) res.destroy();
-        return;
-      }
-      logger.error('gateway request failed', { reason: upstream.redact(err instanceof Error ? err.message : String(err)) });
-      if (!sendError(res, 500, 'Internal Server Error: botwarden gateway')) res.destroy();
+      if (!sendError(res, ...failed(err))) res.destroy();
     });
   });
   // Longer than the bots' idle keep-alive, so a bot never reuses a socket the gateway is closing (ECONNRESET race).
@@ -179,25 +185,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   server.requestTimeout = 0;
 
   /** The everyday call on the fast lane (fast-lane.ts): the same routing as `handle` for a method call that needs nothing special. */
-  const takes = (_method: 'GET' | 'POST', url: string): boolean => {
-    if (url === ROLE_PATH) return false;
+  const takes = (_method: 'GET' | 'POST', url: string): MethodRoute | undefined => {
+    if (url === ROLE_PATH) return undefined;
     const route = parseRoute(url, check);
-    return route.kind === 'method' && route.method !== '' && (allowDrop || webhookMethod(route.method) === undefined);
+    return route.kind === 'method' && route.method !== '' && (allowDrop || webhookMethod(route.method) === undefined) ? route : undefined;
   };
-  const handleFast = (req: FastRequest, reply: FastReply): void => {
+  const handleFast = (req: FastRequest, route: MethodRoute, reply: FastReply): void => {
     stats.requests++;
-    const route = parseRoute(req.url, check);
-    if (route.kind !== 'method') return reply.destroy(); // takes() said it was one
     const headers = { 'content-type': req.contentType };
     if (isGetUpdates(route.method)) {
-      void parseParams(route.search, req.body, headers).then((params) => {
-        const sink = jsonSink(reply);
-        if (opts.feed && route.env === '') return serveFromFeed(opts.feed, sink, params, stats, logger);
-        return relay(route.env).handle(sink, params);
-      }).catch((err: unknown) => {
-        logger.error('gateway request failed', { reason: upstream.redact(err instanceof Error ? err.message : String(err)) });
-        reply.send(500, ['Content-Type', 'application/json'], errorBody(500, 'Internal Server Error: botwarden gateway'));
-      });
+      void parseParams(route.search, req.body, headers)
+        .then((params) => serveUpdates(route.env, jsonSink(reply), params))
+        .catch((err: unknown) => {
+          const [status, description] = failed(err);
+          reply.send(status, ['Content-Type', 'application/json'], errorBody(status, description));
+        });
       return;
     }
     const call = (): Promise<void> => forwardWhole({ up: upstream, logger, req, reply, upstreamPath: upstream.path('method', route.env, route.rawRest, route.search), metricMethod: route.method });

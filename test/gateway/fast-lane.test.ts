@@ -11,7 +11,7 @@ interface Lane {
   fast: FastRequest[];
   slow: string[];
   replies: FastReply[];
-  lane: FastLane;
+  lane: FastLane<string>;
   close(): Promise<void>;
 }
 
@@ -30,8 +30,8 @@ async function startLane(hold = false): Promise<Lane> {
   });
   const lane = new FastLane({
     server,
-    takes: (_m, url) => url.startsWith('/fast'),
-    handle: (req, reply) => {
+    takes: (_m, url) => (url.startsWith('/fast') ? url : undefined),
+    handle: (req, _route, reply) => {
       fast.push(req);
       replies.push(reply);
       if (!hold) reply.send(200, ['Content-Type', 'text/plain', 'X-Seen', req.url], Buffer.from(`fast ${req.url} ${req.body.toString()}`));
