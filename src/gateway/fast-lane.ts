@@ -89,6 +89,8 @@ export class FastLane<R> {
 /** One bot connection while it stays on the fast lane. */
 class FastConnection<R> {
   private buf: Buffer | undefined;
+  /** The head at the start of `buf`, parsed while its body is still coming (clients often send head and body apart). */
+  private head: { req: Head<R>; end: number } | undefined;
   /** A request is being answered: later bytes wait (pipelining is served in order). */
   private busy = false;
   private onBotClose: (() => void) | undefined;
@@ -137,15 +139,20 @@ class FastConnection<R> {
   private next(): void {
     const buf = this.buf;
     if (!buf || buf.length === 0) return;
-    const end = buf.indexOf(HEAD_END);
-    if (end < 0) {
-      if (buf.length > MAX_HEAD_BYTES) this.handOver();
-      return;
+    if (!this.head) {
+      const end = buf.indexOf(HEAD_END);
+      if (end < 0) {
+        if (buf.length > MAX_HEAD_BYTES) this.handOver();
+        return;
+      }
+      const parsed = parseHead(buf.toString('latin1', 0, end + 2), this.o);
+      if (!parsed) return this.handOver();
+      this.head = { req: parsed, end };
     }
-    const req = parseHead(buf.toString('latin1', 0, end + 2), this.o);
-    if (!req) return this.handOver();
+    const { req, end } = this.head;
     const total = end + 4 + req.length;
     if (buf.length < total) return; // the body is still coming
+    this.head = undefined;
     const body = buf.subarray(end + 4, total);
     this.buf = total === buf.length ? undefined : buf.subarray(total);
     this.busy = true;
