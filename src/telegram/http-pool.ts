@@ -6,6 +6,7 @@
 import net, { type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
+import { isToken } from '../util/http-syntax.js';
 import { lazyRequire } from '../util/lazy-require.js';
 import { ResponseParser } from './http-response.js';
 
@@ -96,7 +97,6 @@ export function networkReason(err: unknown): string {
 // eslint-disable-next-line no-control-regex -- control characters are exactly what these look for
 const BAD_PATH = /[\u0000-\u0020\u007f]/;
 const BAD_VALUE = /[\r\n\0]/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Bodies up to this size are copied behind the head into one write; larger ones go as a second buffer of the same write. */
 const COPY_BODY_BYTES = 16 * 1024;
 /** TCP keep-alive probes on pooled sockets start after this much silence (a long poll's peer vanishing is noticed). */
@@ -325,8 +325,8 @@ class PooledExchange implements Exchange {
     s.setTimeout(this.r.idleTimeoutMs);
     s.on('timeout', this.onTimeout);
     s.on('data', this.onData);
-    s.on('end', this.onEnd);
-    s.on('close', this.onClose);
+    s.on('end', this.onEof);
+    s.on('close', this.onEof);
     s.on('error', this.onSocketError);
     const head = Buffer.from(this.head, 'latin1');
     const body = this.body;
@@ -388,29 +388,21 @@ class PooledExchange implements Exchange {
     body.once('close', onClose);
   }
 
-  /** Run a parser step; a malformed or cut-short answer fails the exchange. */
-  private parse(step: () => void): void {
+  /** Feed the parser the next bytes, or (undefined) the connection's end; a malformed or cut-short answer fails the exchange. */
+  private parse(d: Buffer | undefined): void {
     try {
-      step();
+      if (d === undefined) this.parser.finish();
+      else this.parser.execute(d);
     } catch (err) {
       this.abort(toError(err));
     }
   }
 
-  private readonly onData = (d: Buffer): void => this.parse(() => this.parser.execute(d));
+  private readonly onData = (d: Buffer): void => this.parse(d);
 
-  private readonly onEnd = (): void => {
-    if (!this.ended) this.parse(() => this.parser.finish());
-  };
-
-  private readonly onClose = (): void => {
-    if (this.ended) return;
-    try {
-      this.parser.finish();
-      if (!this.ended) this.fail(new Error('the connection closed before the whole answer arrived'));
-    } catch (err) {
-      this.fail(toError(err));
-    }
+  /** The connection ended ('end' or 'close'): the answer completes (until-close) or failed (`finish` throws). */
+  private readonly onEof = (): void => {
+    if (!this.ended) this.parse(undefined);
   };
 
   private readonly onSocketError = (err: Error): void => this.abort(err);
@@ -425,8 +417,8 @@ class PooledExchange implements Exchange {
     if (!s) return undefined;
     s.off('timeout', this.onTimeout);
     s.off('data', this.onData);
-    s.off('end', this.onEnd);
-    s.off('close', this.onClose);
+    s.off('end', this.onEof);
+    s.off('close', this.onEof);
     s.off('error', this.onSocketError);
     return s;
   }
@@ -456,14 +448,14 @@ class PooledExchange implements Exchange {
 
 /** The request line and headers, validated; `chunked`: a stream body of unknown length goes chunked. */
 function requestHead(r: PoolRequest, body: Buffer | Readable | undefined, host: string): { text: string; chunked: boolean } {
-  if (!TOKEN.test(r.method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(r.method)}`);
+  if (!isToken(r.method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(r.method)}`);
   if (BAD_PATH.test(r.path) || r.path[0] !== '/') throw new TypeError('invalid request path (it must start with / and hold no spaces or control characters)');
   let text = `${r.method} ${r.path} HTTP/1.1\r\n`;
   let hasHost = false;
   let hasLength = false;
   let chunked = false;
   const add = (name: string, value: string): void => {
-    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}`);
     const k = name.length === 4 || name.length === 14 || name.length === 17 ? name.toLowerCase() : '';
     if (k === 'host') hasHost = true;

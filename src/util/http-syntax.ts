@@ -1,5 +1,6 @@
-// HTTP/1.1 syntax shared by the two hand-written parsers (the client's answers, telegram/http-response.ts; the gateway's
-// fast lane, gateway/fast-lane.ts): tokens (header names, methods) and header values without their surrounding spaces.
+// HTTP/1.1 syntax shared by botwarden's hand-written HTTP (the client's answer parser, telegram/http-response.ts, and its
+// request heads, telegram/http-pool.ts; the gateway's fast lane, gateway/fast-lane.ts): tokens (header names, methods)
+// and header values without their surrounding spaces.
 
 /** Characters of an HTTP token (RFC 9110 §5.6.2), by char code. */
 const TOKEN_CHAR = (() => {
